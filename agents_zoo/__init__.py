@@ -1,0 +1,1 @@
+"""agents_zoo package."""

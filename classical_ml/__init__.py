@@ -1,0 +1,1 @@
+"""classical_ml package."""

@@ -1,0 +1,1 @@
+"""corenn package."""
