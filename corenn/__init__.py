@@ -1,1 +1,22 @@
-"""corenn package."""
+"""corenn: a compact NumPy autograd engine with PyTorch-shaped names."""
+__version__ = "0.1.0"
+
+from .tensor import Tensor, tensor
+from .autograd import no_grad, enable_grad, is_grad_enabled
+from . import ops
+from .ops import (add, sub, mul, div, neg, pow, exp, log, sqrt, abs, maximum, minimum, clip,  # noqa: F401
+                  where, sum, mean, max, min, var, std, logsumexp, reshape, transpose, permute,
+                  expand, concatenate, stack, split, pad, flatten, squeeze, unsqueeze, matmul,
+                  relu, sigmoid, tanh, softmax, log_softmax)
+from .creation import zeros, ones, zeros_like, ones_like, randn, rand, arange, full, from_numpy, manual_seed  # noqa: F401
+from .gradcheck import gradcheck  # noqa: F401
+from . import nn, utils, datasets, models  # noqa: F401
+
+cat = concatenate
+clamp = clip
+
+try:  # pieces written in parallel; wired in when present
+    from . import optim  # noqa: F401
+    from .serialization import save, load  # noqa: F401
+except ImportError:  # pragma: no cover
+    pass

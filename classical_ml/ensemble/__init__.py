@@ -1,0 +1,4 @@
+"""Tree ensembles."""
+from .random_forest import RandomForestClassifier, RandomForestRegressor
+
+__all__ = ["RandomForestClassifier", "RandomForestRegressor"]

@@ -1,0 +1,118 @@
+"""Pointwise activation functions with hand-written (fused) gradients."""
+import math
+
+import numpy as np
+
+from .common import as_tensor, node
+from . import elementwise as ew
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _sigmoid(x):
+    return np.exp(-np.logaddexp(0.0, -x)).astype(x.dtype, copy=False)
+
+
+def erf(x):
+    """Error function (W. J. Cody-quality rational fit, |error| < 1.2e-7), vectorised."""
+    t = 1.0 / (1.0 + 0.5 * np.abs(x))
+    y = 1.0 - t * np.exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (
+        0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (
+            1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))))
+    return np.where(x >= 0, y, -y).astype(x.dtype, copy=False)
+
+
+def relu(x):
+    x = as_tensor(x)
+    out = np.maximum(x.data, 0)
+    return node(out, (x,), lambda g: (g * (out > 0),))
+
+
+def leaky_relu(x, negative_slope=0.01):
+    x = as_tensor(x)
+    xd = x.data
+    pos = xd > 0
+    out = np.where(pos, xd, xd * negative_slope)
+    return node(out, (x,), lambda g: (np.where(pos, g, g * negative_slope),))
+
+
+def elu(x, alpha=1.0):
+    x = as_tensor(x)
+    xd = x.data
+    pos = xd > 0
+    neg_part = alpha * np.expm1(np.minimum(xd, 0))
+    out = np.where(pos, xd, neg_part)
+    return node(out, (x,), lambda g: (np.where(pos, g, g * (neg_part + alpha)),))
+
+
+def prelu(x, weight):
+    """PReLU: ``weight`` has 1 or C entries, applied along dim 1 (channels)."""
+    x, weight = as_tensor(x), as_tensor(weight)
+    if weight.data.size > 1 and x.ndim >= 2:
+        if weight.data.size != x.shape[1]:
+            raise ValueError(f"prelu: weight has {weight.data.size} entries but input has "
+                             f"{x.shape[1]} channels (dim 1)")
+        weight = weight.reshape((1, -1) + (1,) * (x.ndim - 2))
+    return ew.where(x.data > 0, x, ew.mul(x, weight))
+
+
+def sigmoid(x):
+    x = as_tensor(x)
+    out = _sigmoid(x.data)
+    return node(out, (x,), lambda g: (g * out * (1.0 - out),))
+
+
+def log_sigmoid(x):
+    x = as_tensor(x)
+    xd = x.data
+    out = -np.logaddexp(0.0, -xd).astype(xd.dtype, copy=False)
+    return node(out, (x,), lambda g: (g * _sigmoid(-xd),))
+
+
+def tanh(x):
+    x = as_tensor(x)
+    out = np.tanh(x.data)
+    return node(out, (x,), lambda g: (g * (1.0 - out * out),))
+
+
+def hardtanh(x, min_val=-1.0, max_val=1.0):
+    return ew.clip(as_tensor(x), min_val, max_val)
+
+
+def gelu(x, approximate="none"):
+    """GELU, exact (erf) or ``approximate='tanh'``."""
+    x = as_tensor(x)
+    xd = x.data
+    if approximate == "tanh":
+        inner = _SQRT_2_OVER_PI * (xd + 0.044715 * xd ** 3)
+        th = np.tanh(inner)
+        out = 0.5 * xd * (1.0 + th)
+
+        def backward(g):
+            dinner = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * xd * xd)
+            return (g * (0.5 * (1.0 + th) + 0.5 * xd * (1.0 - th * th) * dinner),)
+        return node(out, (x,), backward)
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    cdf = 0.5 * (1.0 + erf(xd * _INV_SQRT_2))
+    out = xd * cdf
+    return node(out, (x,), lambda g: (g * (cdf + xd * _INV_SQRT_2PI * np.exp(-0.5 * xd * xd)),))
+
+
+def silu(x):
+    x = as_tensor(x)
+    xd = x.data
+    s = _sigmoid(xd)
+    out = xd * s
+    return node(out, (x,), lambda g: (g * (s * (1.0 + xd * (1.0 - s))),))
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    x = as_tensor(x)
+    xd = x.data
+    z = xd * beta
+    linear = z > threshold
+    out = np.where(linear, xd, np.logaddexp(0.0, z).astype(xd.dtype, copy=False) / beta)
+    return node(out, (x,), lambda g: (np.where(linear, g, g * _sigmoid(z)),))

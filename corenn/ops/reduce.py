@@ -1,0 +1,104 @@
+"""Reductions and normalised exponentials over axes."""
+import builtins
+
+import numpy as np
+
+from .common import expand_reduced, node, norm_axis
+
+
+def sum(x, axis=None, keepdims=False):
+    shape = x.data.shape
+    axes = norm_axis(axis, x.ndim)
+    out = np.sum(x.data, axis=axes, keepdims=keepdims)
+    return node(out, (x,), lambda g: (expand_reduced(g, shape, axes, keepdims),))
+
+
+def mean(x, axis=None, keepdims=False):
+    shape = x.data.shape
+    axes = norm_axis(axis, x.ndim)
+    n = int(np.prod([shape[a] for a in axes])) if axes else 1
+    out = np.mean(x.data, axis=axes, keepdims=keepdims)
+    inv = 1.0 / builtins.max(n, 1)
+    return node(out, (x,), lambda g: (expand_reduced(g * inv, shape, axes, keepdims),))
+
+
+def _extreme(x, axis, keepdims, fn):
+    xd = x.data
+    axes = norm_axis(axis, x.ndim)
+    out_k = fn(xd, axis=axes, keepdims=True)
+
+    def backward(g):
+        mask = xd == out_k
+        count = mask.sum(axis=axes, keepdims=True)
+        gk = g if keepdims else np.expand_dims(g, axes)
+        return (mask * (gk / count),)
+    out = out_k if keepdims else np.squeeze(out_k, axis=axes)
+    return node(out, (x,), backward)
+
+
+def max(x, axis=None, keepdims=False):
+    """Maximum; ties share the gradient equally."""
+    return _extreme(x, axis, keepdims, np.max)
+
+
+def min(x, axis=None, keepdims=False):
+    return _extreme(x, axis, keepdims, np.min)
+
+
+def var(x, axis=None, correction=1, keepdims=False):
+    """Variance with Bessel's ``correction`` (PyTorch default 1)."""
+    xd = x.data
+    axes = norm_axis(axis, x.ndim)
+    n = int(np.prod([xd.shape[a] for a in axes])) if axes else 1
+    centered = xd - xd.mean(axis=axes, keepdims=True)
+    denom = float(builtins.max(n - correction, 0))
+    out = np.sum(centered * centered, axis=axes, keepdims=keepdims) / denom
+    scale = 2.0 / denom
+
+    def backward(g):
+        gk = g if keepdims else np.expand_dims(g, axes)
+        return (gk * scale * centered,)
+    return node(out, (x,), backward)
+
+
+def std(x, axis=None, correction=1, keepdims=False):
+    from .elementwise import sqrt
+    return sqrt(var(x, axis, correction, keepdims))
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    xd = x.data
+    axes = norm_axis(axis, x.ndim)
+    m = np.max(xd, axis=axes, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    e = np.exp(xd - m)
+    s = e.sum(axis=axes, keepdims=True)
+    out_k = np.log(s) + m
+
+    def backward(g):
+        gk = g if keepdims else np.expand_dims(g, axes)
+        return (gk * (e / s),)
+    out = out_k if keepdims else np.squeeze(out_k, axis=axes)
+    return node(out, (x,), backward)
+
+
+def softmax(x, axis=-1):
+    xd = x.data
+    e = np.exp(xd - xd.max(axis=axis, keepdims=True))
+    out = e / e.sum(axis=axis, keepdims=True)
+
+    def backward(g):
+        go = g * out
+        return (go - out * go.sum(axis=axis, keepdims=True),)
+    return node(out, (x,), backward)
+
+
+def log_softmax(x, axis=-1):
+    xd = x.data
+    shifted = xd - xd.max(axis=axis, keepdims=True)
+    out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+    def backward(g):
+        return (g - np.exp(out) * g.sum(axis=axis, keepdims=True),)
+    return node(out, (x,), backward)
+

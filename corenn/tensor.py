@@ -1,0 +1,184 @@
+"""Tensor: an ndarray with an optional place in the autograd graph."""
+import numpy as np
+
+from . import autograd
+
+_FLOAT_DEFAULT = np.float32
+
+
+def _to_array(data, dtype=None):
+    """ndarrays keep their dtype; Python numbers and lists become float32."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return np.asarray(data, dtype=dtype)
+    if isinstance(data, (np.ndarray, np.generic)):
+        return np.asarray(data)
+    arr = np.asarray(data)
+    if arr.dtype.kind in "iuf":
+        return arr.astype(_FLOAT_DEFAULT)
+    return arr
+
+
+class Tensor:
+    """A NumPy array with reverse-mode autograd.
+
+    ``data`` is the ndarray (float32 unless given another float dtype), ``grad``
+    an ndarray of the same shape or ``None``.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_backward", "_parents", "__weakref__")
+    __array_priority__ = 1000
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        self.data = _to_array(data, dtype)
+        self.grad = None
+        self._backward = None
+        self._parents = ()
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # ---- construction helpers -------------------------------------------------
+    @classmethod
+    def _node(cls, data, parents, backward_fn):
+        """Result of an op: a graph node if grad mode is on and an input needs grad."""
+        out = cls.__new__(cls)
+        out.data = data
+        out.grad = None
+        if autograd._state["enabled"] and any(p.requires_grad for p in parents):
+            out.requires_grad = True
+            out._parents = parents
+            out._backward = backward_fn
+        else:
+            out.requires_grad = False
+            out._parents = ()
+            out._backward = None
+        return out
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(
+                f"only floating-point tensors can require gradients, got dtype {self.data.dtype}")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self):
+        return Tensor(self.data)
+
+    def backward(self, grad=None, retain_graph=False):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``."""
+        if not self.requires_grad:
+            raise RuntimeError("backward() on a tensor that does not require grad "
+                               "(was it computed under no_grad, or from constants only?)")
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(f"grad can be implicitly created only for scalar outputs, "
+                                   f"got shape {self.data.shape}; pass grad=")
+            grad = np.ones_like(self.data)
+        else:
+            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
+            if grad.shape != self.data.shape:
+                raise ValueError(f"grad shape {grad.shape} does not match tensor shape {self.data.shape}")
+        autograd.backward(self, grad, retain_graph)
+
+    def zero_grad(self):
+        self.grad = None
+
+    # ---- array-like -------------------------------------------------------------
+    shape = property(lambda self: self.data.shape)
+    dtype = property(lambda self: self.data.dtype)
+    ndim = property(lambda self: self.data.ndim)
+    size = property(lambda self: self.data.size)
+    is_leaf = property(lambda self: self._backward is None)
+
+    def numel(self):
+        return self.data.size
+
+    def dim(self):
+        return self.data.ndim
+
+    def numpy(self):
+        return self.data
+
+    def item(self):
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        grad = ", requires_grad=True" if self.requires_grad else ""
+        return f"tensor({np.array2string(self.data, separator=', ', precision=4)}{grad})"
+
+    def float(self):
+        return ops.astype(self, np.float32)
+
+    def double(self):
+        return ops.astype(self, np.float64)
+
+    def to(self, dtype):
+        return ops.astype(self, dtype)
+
+    def __hash__(self):
+        return id(self)
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError("the truth value of a tensor with more than one element is ambiguous")
+        return bool(self.data)
+
+    # ---- operators --------------------------------------------------------------
+    def __add__(self, o): return ops.add(self, o)
+    def __radd__(self, o): return ops.add(self, o)
+    def __sub__(self, o): return ops.sub(self, o)
+    def __rsub__(self, o): return ops.rsub(self, o)
+    def __mul__(self, o): return ops.mul(self, o)
+    def __rmul__(self, o): return ops.mul(self, o)
+    def __truediv__(self, o): return ops.div(self, o)
+    def __rtruediv__(self, o): return ops.rdiv(self, o)
+    def __neg__(self): return ops.neg(self)
+    def __pow__(self, o): return ops.pow(self, o)
+    def __rpow__(self, o): return ops.rpow(self, o)
+    def __matmul__(self, o): return ops.matmul(self, o)
+    def __rmatmul__(self, o): return ops.matmul(o, self)
+    def __getitem__(self, idx): return ops.getitem(self, idx)
+    def __abs__(self): return ops.abs(self)
+
+    # comparisons return plain boolean arrays wrapped as constant tensors
+    def __lt__(self, o): return Tensor(self.data < _raw(o))
+    def __le__(self, o): return Tensor(self.data <= _raw(o))
+    def __gt__(self, o): return Tensor(self.data > _raw(o))
+    def __ge__(self, o): return Tensor(self.data >= _raw(o))
+    def __eq__(self, o): return Tensor(self.data == _raw(o))
+    def __ne__(self, o): return Tensor(self.data != _raw(o))
+
+    @property
+    def T(self):
+        return ops.transpose(self)
+
+    @property
+    def mT(self):
+        return ops.swapaxes(self, -1, -2)
+
+
+def _raw(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def tensor(data, requires_grad=False, dtype=None):
+    """Create a new leaf tensor (copies ``data``)."""
+    arr = np.array(_to_array(data, dtype), copy=True)
+    return Tensor(arr, requires_grad=requires_grad)
+
+
+from . import ops  # noqa: E402  (ops needs Tensor defined)
+from .ops import methods as _methods  # noqa: E402
+
+_methods.install(Tensor)

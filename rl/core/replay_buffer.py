@@ -1,0 +1,211 @@
+"""Ring-buffer replay memory for off-policy algorithms (DQN, DDPG, TD3, SAC).
+
+Storage is preallocated: observations (size, n_envs, *obs_shape), actions (size, n_envs, action_dim),
+rewards and dones (size, n_envs), float32 by default. `buffer_size` counts transitions over all
+sub-envs, so each sub-env gets buffer_size // n_envs slots (as in Stable-Baselines3).
+
+Stored `dones` are terminations only: a transition cut by a time limit keeps done = 0 so that
+targets bootstrap through it. Callers pass done = terminated | truncated plus the truncation flags
+(`truncated=` or SB3's infos["TimeLimit.truncated"]); with Gymnasium's vector envs remember that
+`next_obs` of a finished sub-env must be infos["final_obs"], not the reset observation.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from gymnasium import spaces
+
+__all__ = ["ReplayBuffer", "ReplayBufferSamples"]
+
+
+class ReplayBufferSamples(NamedTuple):
+    """A batch: observations/next_observations (B, *obs_shape), actions (B, action_dim), dones/rewards (B, 1)."""
+
+    observations: np.ndarray
+    actions: np.ndarray
+    next_observations: np.ndarray
+    dones: np.ndarray
+    rewards: np.ndarray
+
+
+def _obs_shape(space: spaces.Space) -> tuple:
+    if isinstance(space, spaces.Box):
+        return tuple(space.shape)
+    if isinstance(space, spaces.Discrete):
+        return (1,)
+    if isinstance(space, spaces.MultiDiscrete):
+        return (len(space.nvec),)
+    if isinstance(space, spaces.MultiBinary):
+        return tuple(np.atleast_1d(space.shape))
+    if isinstance(space, spaces.Dict):
+        raise TypeError("ReplayBuffer stores flat observations; Dict observation spaces need a "
+                        "dict-aware buffer such as HerReplayBuffer")
+    raise TypeError(f"ReplayBuffer does not support observation space {space}")
+
+
+def _action_dim(space: spaces.Space) -> int:
+    if isinstance(space, spaces.Box):
+        return int(np.prod(space.shape))
+    if isinstance(space, spaces.Discrete):
+        return 1
+    if isinstance(space, spaces.MultiDiscrete):
+        return len(space.nvec)
+    if isinstance(space, spaces.MultiBinary):
+        return int(np.prod(space.shape))
+    raise TypeError(f"ReplayBuffer does not support action space {space}")
+
+
+def _truncation_flags(infos, truncated, n_envs: int) -> np.ndarray:
+    """Truncation mask (n_envs,) from `truncated=` or infos (a list of dicts or a dict of arrays)."""
+    if truncated is not None:
+        return np.asarray(truncated, dtype=bool).reshape(n_envs)
+    if isinstance(infos, dict):
+        flags = infos.get("TimeLimit.truncated")
+        if flags is None:
+            return np.zeros(n_envs, dtype=bool)
+        flags = np.asarray(flags, dtype=bool).reshape(n_envs)
+        mask = infos.get("_TimeLimit.truncated")
+        return flags if mask is None else flags & np.asarray(mask, dtype=bool).reshape(n_envs)
+    if infos:
+        return np.array([bool(info.get("TimeLimit.truncated", False)) for info in infos])
+    return np.zeros(n_envs, dtype=bool)
+
+
+class ReplayBuffer:
+    """FIFO replay memory with vectorised uniform sampling.
+
+    optimize_memory_usage=True stores each next observation only once, in the slot after the
+    current one (SB3 semantics). As in SB3, the next observation of an episode's last transition is
+    then replaced by the following reset observation: harmless after a termination (no bootstrap),
+    slightly wrong after a truncation.
+    """
+
+    def __init__(self, buffer_size: int, observation_space: spaces.Space, action_space: spaces.Space,
+                 n_envs: int = 1, optimize_memory_usage: bool = False, dtype=np.float32, seed=None):
+        if int(buffer_size) <= 0 or int(n_envs) <= 0:
+            raise ValueError(f"buffer_size and n_envs must be positive, got {buffer_size}, {n_envs}")
+        self.observation_space = observation_space
+        self.action_space = action_space
+        self.n_envs = int(n_envs)
+        self.buffer_size = max(int(buffer_size) // self.n_envs, 1)
+        if optimize_memory_usage and self.buffer_size < 2:
+            raise ValueError("optimize_memory_usage needs at least 2 slots per env")
+        self.optimize_memory_usage = bool(optimize_memory_usage)
+        self.obs_shape = _obs_shape(observation_space)
+        self.action_dim = _action_dim(action_space)
+        self.dtype = np.dtype(dtype)
+        self.rng = np.random.default_rng(seed)
+        size, n = self.buffer_size, self.n_envs
+        self.observations = np.zeros((size, n, *self.obs_shape), dtype=self.dtype)
+        self.next_observations = (None if self.optimize_memory_usage
+                                  else np.zeros((size, n, *self.obs_shape), dtype=self.dtype))
+        self.actions = np.zeros((size, n, self.action_dim), dtype=np.float32)
+        self.rewards = np.zeros((size, n), dtype=np.float32)
+        self.dones = np.zeros((size, n), dtype=np.float32)
+        self.pos = 0
+        self.full = False
+
+    def size(self) -> int:
+        """Number of filled slots per sub-env."""
+        return self.buffer_size if self.full else self.pos
+
+    def __len__(self) -> int:
+        return self.size() * self.n_envs
+
+    def reset(self) -> None:
+        self.pos, self.full = 0, False
+
+    def _check(self, name: str, value, shape: tuple) -> np.ndarray:
+        arr = np.asarray(value)
+        if arr.size != int(np.prod(shape)):
+            raise ValueError(f"{name} has shape {arr.shape}; expected {shape} "
+                             f"(leading dimension n_envs={self.n_envs})")
+        arr = arr.reshape(shape)
+        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} contains NaN or inf; check the environment or the normaliser")
+        return arr
+
+    def add(self, obs, next_obs, action, reward, done, infos=None, truncated=None) -> None:
+        """Store one vector-env step: arrays with leading dim n_envs; done = terminated | truncated."""
+        n, pos = self.n_envs, self.pos
+        obs_shape = (n, *self.obs_shape)
+        obs = self._check("obs", obs, obs_shape)
+        next_obs = self._check("next_obs", next_obs, obs_shape)
+        self.observations[pos] = obs
+        if self.optimize_memory_usage:
+            self.observations[(pos + 1) % self.buffer_size] = next_obs
+        else:
+            self.next_observations[pos] = next_obs
+        self.actions[pos] = self._check("action", action, (n, self.action_dim))
+        self.rewards[pos] = self._check("reward", reward, (n,))
+        done = self._check("done", done, (n,)).astype(bool)
+        self.dones[pos] = done & ~_truncation_flags(infos, truncated, n)
+        self.pos += 1
+        if self.pos == self.buffer_size:
+            self.full, self.pos = True, 0
+
+    def _sample_indices(self, batch_size: int, rng: np.random.Generator) -> np.ndarray:
+        if self.size() == 0:
+            raise ValueError("cannot sample from an empty ReplayBuffer")
+        if not self.optimize_memory_usage:
+            return rng.integers(0, self.size(), size=batch_size)
+        if self.full:
+            # Slot `pos` is invalid: its observation was overwritten by the newest next_obs.
+            return (rng.integers(1, self.buffer_size, size=batch_size) + self.pos) % self.buffer_size
+        return rng.integers(0, self.pos, size=batch_size)
+
+    def sample(self, batch_size: int, rng: np.random.Generator | None = None) -> ReplayBufferSamples:
+        """Uniform batch over all stored transitions of all sub-envs (with replacement)."""
+        rng = self.rng if rng is None else rng
+        idx = self._sample_indices(int(batch_size), rng)
+        env_idx = rng.integers(0, self.n_envs, size=len(idx))
+        if self.optimize_memory_usage:
+            next_obs = self.observations[(idx + 1) % self.buffer_size, env_idx]
+        else:
+            next_obs = self.next_observations[idx, env_idx]
+        return ReplayBufferSamples(
+            observations=self.observations[idx, env_idx],
+            actions=self.actions[idx, env_idx],
+            next_observations=next_obs,
+            dones=self.dones[idx, env_idx][:, None],
+            rewards=self.rewards[idx, env_idx][:, None],
+        )
+
+    def state_dict(self) -> dict:
+        """Arrays to save with the agent (only the filled part; no pickle needed)."""
+        n = self.size()
+        state = {
+            "observations": self.observations[:n].copy(),
+            "actions": self.actions[:n].copy(),
+            "rewards": self.rewards[:n].copy(),
+            "dones": self.dones[:n].copy(),
+            "pos": np.array(self.pos, dtype=np.int64),
+            "full": np.array(self.full),
+            "buffer_size": np.array(self.buffer_size, dtype=np.int64),
+            "n_envs": np.array(self.n_envs, dtype=np.int64),
+        }
+        if not self.optimize_memory_usage:
+            state["next_observations"] = self.next_observations[:n].copy()
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore from `state_dict()`; the buffer must have the same size, n_envs and spaces."""
+        size, n_envs = int(state["buffer_size"]), int(state["n_envs"])
+        if (size, n_envs) != (self.buffer_size, self.n_envs):
+            raise ValueError(f"saved replay buffer has {size} slots x {n_envs} envs; this one has "
+                             f"{self.buffer_size} x {self.n_envs}")
+        if ("next_observations" in state) == self.optimize_memory_usage:
+            raise ValueError("saved replay buffer and this one disagree on optimize_memory_usage")
+        names = ["observations", "actions", "rewards", "dones"]
+        names += [] if self.optimize_memory_usage else ["next_observations"]
+        n = np.asarray(state["observations"]).shape[0]
+        for name in names:
+            target = getattr(self, name)
+            value = np.asarray(state[name])
+            if value.shape[1:] != target.shape[1:] or value.shape[0] != n or n > self.buffer_size:
+                raise ValueError(f"saved {name} has shape {value.shape}; expected (<= {self.buffer_size}, "
+                                 f"{', '.join(map(str, target.shape[1:]))})")
+            target[:n] = value
+        self.pos, self.full = int(state["pos"]), bool(state["full"])

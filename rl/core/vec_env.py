@@ -1,0 +1,150 @@
+"""Vectorised environments through `gymnasium.vector` (SB3's `make_vec_env`, Gymnasium semantics).
+
+Every vector env made here uses `AutoresetMode.SAME_STEP`: when sub-env i finishes, `step` returns
+the reset observation for it, the last observation of the finished episode is in
+`infos["final_obs"][i]` (mask `infos["_final_obs"]`), and the episode statistics from the
+vector-level `gymnasium.wrappers.vector.RecordEpisodeStatistics` are in `infos["episode"]["r"|"l"]`
+(mask `infos["_episode"]`) in that same step.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv, VectorEnv
+from gymnasium.wrappers.vector import RecordEpisodeStatistics
+
+__all__ = ["make_vec_env", "wrap_env", "is_vector_env", "env_id_of", "SeedOnFirstReset", "unwrap_vec_normalize"]
+
+
+class SeedOnFirstReset(gym.Wrapper):
+    """Uses `seed` for the first `reset()` that is called without one; seeds the action space too."""
+
+    def __init__(self, env: gym.Env, seed: int | None):
+        super().__init__(env)
+        self._pending_seed = seed
+        if seed is not None:
+            self.action_space.seed(seed)
+            self.observation_space.seed(seed)
+
+    def reset(self, *, seed=None, options=None):
+        if seed is None and self._pending_seed is not None:
+            seed = self._pending_seed
+        self._pending_seed = None
+        return self.env.reset(seed=seed, options=options)
+
+
+def _make_thunk(env_id, rank: int, seed, env_kwargs: dict, wrapper_class, wrapper_kwargs: dict):
+    def thunk() -> gym.Env:
+        if isinstance(env_id, str):
+            env = gym.make(env_id, **env_kwargs)
+        else:
+            env = env_id(**env_kwargs)
+        if wrapper_class is not None:
+            env = wrapper_class(env, **wrapper_kwargs)
+        return SeedOnFirstReset(env, None if seed is None else int(seed) + rank)
+    return thunk
+
+
+def make_vec_env(
+    env_id: str | Callable[..., gym.Env],
+    n_envs: int = 1,
+    seed: int | None = None,
+    vec_env_cls: str | type = "sync",
+    env_kwargs: dict | None = None,
+    wrapper_class: Callable[..., gym.Env] | None = None,
+    wrapper_kwargs: dict | None = None,
+    vec_env_kwargs: dict | None = None,
+) -> VectorEnv:
+    """Make `n_envs` copies of `env_id` (an id or a callable returning an Env) as one vector env.
+
+    `seed` seeds sub-env i with `seed + i` on its first reset (and its action space), as SB3 does.
+    `vec_env_cls` is "sync" (default), "async", or a gymnasium vector env class.
+    """
+    if not isinstance(n_envs, (int, np.integer)) or n_envs < 1:
+        raise ValueError(f"n_envs must be a positive int, got {n_envs!r}")
+    if not (isinstance(env_id, str) or callable(env_id)):
+        raise TypeError(f"env_id must be an environment id (str) or a callable returning an Env, got {env_id!r}")
+    fns = [_make_thunk(env_id, i, seed, env_kwargs or {}, wrapper_class, wrapper_kwargs or {}) for i in range(n_envs)]
+    kwargs = dict(autoreset_mode=AutoresetMode.SAME_STEP)
+    kwargs.update(vec_env_kwargs or {})
+    if isinstance(vec_env_cls, str):
+        classes = {"sync": SyncVectorEnv, "async": AsyncVectorEnv, "subproc": AsyncVectorEnv, "dummy": SyncVectorEnv}
+        if vec_env_cls not in classes:
+            raise ValueError(f"vec_env_cls must be 'sync' or 'async', got {vec_env_cls!r}")
+        vec_env_cls = classes[vec_env_cls]
+    return RecordEpisodeStatistics(vec_env_cls(fns, **kwargs))
+
+
+def is_vector_env(env: Any) -> bool:
+    return isinstance(env, VectorEnv)
+
+
+def _has_episode_stats(env: VectorEnv) -> bool:
+    while True:
+        if isinstance(env, RecordEpisodeStatistics):
+            return True
+        if not hasattr(env, "env") or env is env.unwrapped:
+            return False
+        env = env.env
+
+
+def _autoreset_mode(env: VectorEnv):
+    mode = env.metadata.get("autoreset_mode")
+    if mode is None:
+        mode = getattr(env, "autoreset_mode", None)
+    return mode
+
+
+def wrap_env(env: Any, n_envs: int = 1, seed: int | None = None) -> VectorEnv:
+    """Turn an env id, a `gymnasium.Env` or a vector env into a SAME_STEP vector env.
+
+    A single Env instance is wrapped into a 1-env SyncVectorEnv (n_envs must then be 1).
+    """
+    if isinstance(env, str):
+        return make_vec_env(env, n_envs=n_envs, seed=seed)
+    if isinstance(env, VectorEnv):
+        mode = _autoreset_mode(env)
+        if mode is not None and mode not in (AutoresetMode.SAME_STEP, "SameStep", "same-step"):
+            raise ValueError(
+                f"vector env uses autoreset mode {mode}; algorithms need AutoresetMode.SAME_STEP "
+                "(final observations in infos['final_obs']). Build it with rl.make_vec_env or pass "
+                "autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP."
+            )
+        return env if _has_episode_stats(env) else RecordEpisodeStatistics(env)
+    if isinstance(env, gym.Env):
+        if n_envs != 1:
+            raise ValueError("a single gymnasium.Env instance can only be used with n_envs=1; pass an env id instead")
+        wrapped = SeedOnFirstReset(env, seed)
+        return RecordEpisodeStatistics(SyncVectorEnv([lambda: wrapped], autoreset_mode=AutoresetMode.SAME_STEP))
+    raise TypeError(
+        f"env must be an environment id (str), a gymnasium.Env or a gymnasium vector env, got {type(env).__name__}"
+    )
+
+
+def env_id_of(env: Any) -> str | None:
+    """Best-effort registered id of an env / vector env (None if not made by gym.make)."""
+    if isinstance(env, str):
+        return env
+    spec = getattr(env, "spec", None)
+    if spec is not None and getattr(spec, "id", None):
+        return spec.id
+    envs = getattr(getattr(env, "unwrapped", env), "envs", None)
+    if envs:
+        sub = envs[0]
+        spec = getattr(sub, "spec", None)
+        if spec is None:
+            spec = getattr(getattr(sub, "unwrapped", None), "spec", None)
+        return getattr(spec, "id", None)
+    try:
+        spec = env.unwrapped.get_attr("spec")[0]
+        return getattr(spec, "id", None)
+    except Exception:  # noqa: BLE001 - async envs may not expose specs
+        return None
+
+
+def unwrap_vec_normalize(model: Any):
+    """The observation/reward normaliser attached to a model, or None."""
+    return getattr(model, "obs_normalizer", None)
