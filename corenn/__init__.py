@@ -1,9 +1,15 @@
 """corenn: a compact NumPy autograd engine with PyTorch-shaped names."""
 __version__ = "0.1.0"
 
+import sys as _sys
+
 from .tensor import Tensor, tensor
 from .autograd import no_grad, enable_grad, is_grad_enabled
 from . import ops
+from .ops import methods as _methods
+
+_sys.modules[__name__ + ".tensor"].ops = ops  # Tensor's operators dispatch to corenn.ops
+_methods.install(Tensor)
 from .ops import (add, sub, mul, div, neg, pow, exp, log, sqrt, abs, maximum, minimum, clip,  # noqa: F401
                   where, sum, mean, max, min, var, std, logsumexp, reshape, transpose, permute,
                   expand, concatenate, stack, split, pad, flatten, squeeze, unsqueeze, matmul,

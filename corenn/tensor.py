@@ -178,7 +178,4 @@ def tensor(data, requires_grad=False, dtype=None):
     return Tensor(arr, requires_grad=requires_grad)
 
 
-from . import ops  # noqa: E402  (ops needs Tensor defined)
-from .ops import methods as _methods  # noqa: E402
-
-_methods.install(Tensor)
+ops = None  # set by corenn/__init__.py once corenn.ops (which needs Tensor) is imported

@@ -22,6 +22,7 @@ LINK = (60, 110, 190)
 LINK_EDGE = (35, 65, 120)
 JOINT = (40, 40, 40)
 GOAL = (215, 40, 40)
+GOAL_FILL = (250, 205, 205)
 TIP = (245, 150, 20)
 TIP_SUCCESS = (30, 170, 70)
 TEXT = (40, 40, 40)
@@ -53,39 +54,44 @@ class ArmRenderer:
         """chain (K, 2), goal (2,) in metres -> the frame Surface (reused between calls)."""
         s, centre = self.surface, self.to_screen((0.0, 0.0))
         s.fill(BACKGROUND)
+        if workspace is not None:
+            pygame.draw.circle(s, WORKSPACE, centre, self._px(workspace[1]))
+            pygame.draw.circle(s, BACKGROUND, centre, self._px(workspace[0]))
         step = self._px(0.05)
         for x in range(centre[0] % step, self.width, step):
             pygame.draw.line(s, GRID, (x, 0), (x, self.height))
         for y in range(centre[1] % step, self.height, step):
             pygame.draw.line(s, GRID, (0, y), (self.width, y))
         if workspace is not None:
-            r0, r1 = workspace
-            pygame.draw.circle(s, WORKSPACE, centre, self._px(r1))
-            pygame.draw.circle(s, WORKSPACE_EDGE, centre, self._px(r1), 1)
-            pygame.draw.circle(s, BACKGROUND, centre, self._px(r0))
-            pygame.draw.circle(s, WORKSPACE_EDGE, centre, self._px(r0), 1)
-        g = self.to_screen(goal)
-        pygame.draw.circle(s, (250, 205, 205), g, self._px(threshold))
-        pygame.draw.circle(s, GOAL, g, self._px(threshold), 2)
-        pygame.draw.circle(s, GOAL, g, max(3, self._px(0.008)))
+            for r in workspace:
+                pygame.draw.circle(s, WORKSPACE_EDGE, centre, self._px(r), 1)
+        g, ring = self.to_screen(goal), self._px(threshold)
+        pygame.draw.circle(s, GOAL_FILL, g, ring)
 
         points = [self.to_screen(p) for p in np.asarray(chain, dtype=np.float64)]
         width = max(3, self._px(0.02))
         pygame.draw.rect(s, JOINT, pygame.Rect(centre[0] - width, centre[1] - width, 2 * width, 2 * width))
         for a, b in zip(points[:-1], points[1:]):
             pygame.draw.line(s, LINK_EDGE, a, b, width + 4)
+        for a, b in zip(points[:-1], points[1:]):
             pygame.draw.line(s, LINK, a, b, width)
         for p in points[:-1]:
             pygame.draw.circle(s, JOINT, p, max(3, width // 2 + 2))
             pygame.draw.circle(s, (200, 200, 200), p, max(1, width // 4))
-        pygame.draw.circle(s, TIP_SUCCESS if success else TIP, points[-1], max(4, width // 2 + 3))
-        pygame.draw.circle(s, JOINT, points[-1], max(4, width // 2 + 3), 1)
+        pygame.draw.circle(s, GOAL, g, ring, 2)  # goal drawn over the arm so it stays visible
+        pygame.draw.circle(s, GOAL, g, max(3, self._px(0.008)))
+        tip = max(4, width // 2 + 3)
+        pygame.draw.circle(s, TIP_SUCCESS if success else TIP, points[-1], tip)
+        pygame.draw.circle(s, JOINT, points[-1], tip, 1)
 
         if caption:
             if self.font is None:
                 pygame.font.init()
                 self.font = pygame.font.Font(None, max(14, self.height // 24))
             s.blit(self.font.render(caption, True, TEXT), (8, 8))
+            legend = "goal: red (threshold ring)   fingertip: orange, green on success"
+            text = self.font.render(legend, True, TEXT)
+            s.blit(text, (8, self.height - text.get_height() - 6))
         return s
 
     def rgb_array(self, **scene) -> np.ndarray:

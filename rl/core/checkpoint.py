@@ -1,12 +1,10 @@
-"""Agent checkpoints: one `.npz` file, never pickle.
+"""Agent checkpoints: one `.npz` file written by `corenn.save` (never pickle).
 
-Layout: arrays `a0, a1, ...` plus `__metadata__` (UTF-8 JSON as uint8). The JSON holds
+Stored object: {"metadata": JSON string, "data": nested arrays}. The metadata holds
 {format: "corenn-agent", format_version, algo, env_id, observation_space, action_space,
-hyperparameters, num_timesteps, corenn_version, ..., "data": skeleton, "checksum": sha256}, where
-`skeleton` is the saved nested structure with each array replaced by {"__nd__": "aK"}. The
-checksum covers the JSON (without the checksum) and every array's dtype, shape and bytes, so a
-truncated or edited file is reported instead of half-loaded. Writes are atomic (temp file +
-os.replace).
+hyperparameters, num_timesteps, corenn_version, ..., checksum}; the sha256 checksum covers the
+metadata (without the checksum) and every array's path, dtype, shape and bytes, so a truncated
+or edited file is reported instead of half-loaded. corenn.save writes atomically.
 """
 
 from __future__ import annotations
@@ -14,22 +12,22 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
-import zipfile
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
-__all__ = ["CheckpointError", "save_agent", "load_agent", "space_to_json", "check_space_matches",
-           "FORMAT", "FORMAT_VERSION", "agent_path"]
+import corenn
+from corenn.serialization import CheckpointError as _CorennCheckpointError
+
+__all__ = ["CheckpointError", "save_agent", "load_agent", "space_to_json", "space_from_json",
+           "check_space_matches", "FORMAT", "FORMAT_VERSION", "agent_path"]
 
 FORMAT = "corenn-agent"
 FORMAT_VERSION = 1
-_META_KEY = "__metadata__"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(_CorennCheckpointError):
     """A checkpoint cannot be used: names the reason (other algorithm, spaces, truncated, tampered)."""
 
 
@@ -40,62 +38,33 @@ def agent_path(path: str | os.PathLike) -> str:
 
 
 def _corenn_version() -> str:
-    try:
-        from importlib.metadata import version
-        return version("corenn")
-    except Exception:  # noqa: BLE001 - not installed as a distribution
-        return "unknown"
+    return str(getattr(corenn, "__version__", "unknown"))
 
 
-# ----------------------------------------------------------------------------- nested <-> flat
-def _encode(obj: Any, arrays: dict) -> Any:
-    if isinstance(obj, np.ndarray):
-        key = f"a{len(arrays)}"
-        arrays[key] = obj
-        return {"__nd__": key}
-    if isinstance(obj, np.generic):
-        return obj.item()
+def _hash_tree(h, obj: Any, path: str) -> None:
+    """Feed a nested structure into `h` in a deterministic order."""
     if isinstance(obj, dict):
-        if all(isinstance(k, str) and not k.startswith("__") for k in obj):
-            return {k: _encode(v, arrays) for k, v in obj.items()}
-        return {"__items__": [[_encode(k, arrays), _encode(v, arrays)] for k, v in obj.items()]}
-    if isinstance(obj, tuple):
-        return {"__tuple__": [_encode(v, arrays) for v in obj]}
-    if isinstance(obj, list):
-        return [_encode(v, arrays) for v in obj]
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return obj
-    data = getattr(obj, "data", None)  # a corenn Tensor / Parameter
-    if isinstance(data, np.ndarray):
-        return _encode(data, arrays)
-    raise TypeError(f"cannot store {type(obj).__name__} in a checkpoint (arrays, numbers, strings, dicts, lists only)")
-
-
-def _decode(obj: Any, arrays) -> Any:
-    if isinstance(obj, dict):
-        if "__nd__" in obj:
-            return arrays[obj["__nd__"]]
-        if "__items__" in obj:
-            return {_decode(k, arrays): _decode(v, arrays) for k, v in obj["__items__"]}
-        if "__tuple__" in obj:
-            return tuple(_decode(v, arrays) for v in obj["__tuple__"])
-        return {k: _decode(v, arrays) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_decode(v, arrays) for v in obj]
-    return obj
-
-
-def _digest(meta_json: bytes, arrays: dict) -> str:
-    h = hashlib.sha256(meta_json)
-    for key in sorted(arrays, key=lambda k: int(k[1:])):
-        a = np.ascontiguousarray(arrays[key])
-        h.update(f"{key}|{a.dtype.str}|{a.shape}".encode())
+        h.update(f"{path}:dict{len(obj)}|".encode())
+        for k in sorted(obj, key=repr):
+            _hash_tree(h, obj[k], f"{path}/{k!r}")
+    elif isinstance(obj, (list, tuple)):
+        h.update(f"{path}:seq{len(obj)}|".encode())
+        for i, v in enumerate(obj):
+            _hash_tree(h, v, f"{path}/{i}")
+    elif isinstance(obj, (np.ndarray, np.generic)):
+        a = np.ascontiguousarray(obj)
+        h.update(f"{path}:{a.dtype.str}{a.shape}|".encode())
         h.update(a.tobytes())
+    elif isinstance(getattr(obj, "data", None), np.ndarray):  # Tensor / Parameter
+        _hash_tree(h, obj.data, path)
+    else:
+        h.update(f"{path}={obj!r}|".encode())
+
+
+def _digest(meta: dict, data: Any) -> str:
+    h = hashlib.sha256(json.dumps(meta, sort_keys=True).encode("utf-8"))
+    _hash_tree(h, data, "")
     return h.hexdigest()
-
-
-def _meta_bytes(meta: dict) -> bytes:
-    return json.dumps(meta, sort_keys=True).encode("utf-8")
 
 
 # ----------------------------------------------------------------------------- save / load
@@ -105,48 +74,13 @@ def save_agent(path: str | os.PathLike, arrays: dict, metadata: dict) -> str:
     Returns the path written (".npz" appended when missing).
     """
     path = agent_path(path)
-    flat: dict[str, np.ndarray] = {}
-    skeleton = _encode(arrays, flat)
     meta = dict(metadata)
-    meta.update(format=FORMAT, format_version=FORMAT_VERSION, corenn_version=_corenn_version(), data=skeleton)
     meta.pop("checksum", None)
-    meta["checksum"] = _digest(_meta_bytes(meta), flat)
-    flat[_META_KEY] = np.frombuffer(_meta_bytes(meta), dtype=np.uint8)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp_", suffix=".npz", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **flat)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    meta.update(format=FORMAT, format_version=FORMAT_VERSION, corenn_version=_corenn_version())
+    meta["checksum"] = _digest(meta, arrays)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    corenn.save({"metadata": json.dumps(meta, sort_keys=True), "data": arrays}, path)
     return path
-
-
-def _read_npz(path: str) -> tuple[dict, dict]:
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            names = list(npz.files)
-            if _META_KEY not in names:
-                raise CheckpointError(f"{path} is an .npz file but not a corenn agent checkpoint (no metadata)")
-            flat = {k: npz[k] for k in names}
-    except CheckpointError:
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as e:
-        raise CheckpointError(f"{path} is truncated or corrupted and cannot be read ({type(e).__name__}: {e})") from e
-    raw = flat.pop(_META_KEY)
-    try:
-        meta = json.loads(raw.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise CheckpointError(f"{path}: metadata is corrupted ({e})") from e
-    if not isinstance(meta, dict):
-        raise CheckpointError(f"{path}: metadata is not a JSON object")
-    return meta, flat
 
 
 def load_agent(path: str | os.PathLike, expected_algo: str | None = None) -> tuple[dict, dict]:
@@ -156,20 +90,29 @@ def load_agent(path: str | os.PathLike, expected_algo: str | None = None) -> tup
         path = agent_path(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no checkpoint at {path!r} (also tried {agent_path(path)!r})")
-    meta, flat = _read_npz(path)
-    if meta.get("format") != FORMAT:
+    try:
+        obj = corenn.load(path)
+    except _CorennCheckpointError as e:
+        raise CheckpointError(f"{path} is truncated, corrupted or not a checkpoint: {e}") from e
+    if not isinstance(obj, dict) or not isinstance(obj.get("metadata"), str) or "data" not in obj:
+        raise CheckpointError(f"{path} is a corenn file but not an agent checkpoint (no agent metadata)")
+    try:
+        meta = json.loads(obj["metadata"])
+    except json.JSONDecodeError as e:
+        raise CheckpointError(f"{path}: agent metadata is corrupted ({e})") from e
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a corenn agent checkpoint (format={meta.get('format')!r})")
     version = meta.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise CheckpointError(f"{path} has format_version {version!r}; this code reads up to {FORMAT_VERSION}")
     checksum = meta.pop("checksum", None)
-    if checksum != _digest(_meta_bytes(meta), flat):
+    if checksum != _digest(meta, obj["data"]):
         raise CheckpointError(f"{path} failed its checksum: the file was modified or damaged after saving")
     algo = meta.get("algo")
     if expected_algo is not None and str(algo).lower() != expected_algo.lower():
         raise CheckpointError(
             f"{path} holds a {algo} agent, not {expected_algo}; load it with {algo}.load(...)")
-    return _decode(meta.pop("data"), flat), meta
+    return obj["data"], meta
 
 
 # ----------------------------------------------------------------------------- spaces

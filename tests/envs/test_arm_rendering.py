@@ -7,6 +7,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import gymnasium as gym
 import numpy as np
 import pygame
+import pytest
 
 import envs  # noqa: F401
 from envs.reach import ArmReachEnv, scripted_action
@@ -52,4 +53,5 @@ def test_human_mode_runs_headless_and_close_quits():
 def test_render_without_mode_returns_none():
     env = ArmReachEnv()
     env.reset(seed=0)
-    assert env.render() is None
+    with pytest.warns(UserWarning, match="render_mode"):
+        assert env.render() is None
