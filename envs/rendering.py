@@ -89,9 +89,10 @@ class ArmRenderer:
                 pygame.font.init()
                 self.font = pygame.font.Font(None, max(14, self.height // 24))
             s.blit(self.font.render(caption, True, TEXT), (8, 8))
-            legend = "goal: red (threshold ring)   fingertip: orange, green on success"
-            text = self.font.render(legend, True, TEXT)
-            s.blit(text, (8, self.height - text.get_height() - 6))
+            if self.width >= 400:
+                legend = "goal: red (threshold ring)   fingertip: orange, green on success"
+                text = self.font.render(legend, True, TEXT)
+                s.blit(text, (8, self.height - text.get_height() - 6))
         return s
 
     def rgb_array(self, **scene) -> np.ndarray:

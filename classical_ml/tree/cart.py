@@ -1,16 +1,20 @@
 """CART tree growth and the array-based ``Tree`` it produces.
 
 Split search is vectorised over the samples and candidate features of a
-node: sort each feature column once, take cumulative class counts (or
-target sums), and score every threshold at the same time. The Python loop
-runs over nodes only; prediction loops over depth levels, not samples.
+node: sort each feature column once and score every threshold at the same
+time from cumulative sums. For classification the sums avoid a
+(samples x features x classes) count array: moving the r-th sample of
+class c (in sorted order) into the left child raises sum_c n_c^2 by 2r + 1
+(and sum_c n_c log n_c by (r+1)log(r+1) - r log r), so each impurity is a
+cumulative sum over a (samples x features) array of per-sample increments.
+The Python loop runs over nodes only; prediction loops over depth levels.
 """
 from __future__ import annotations
 
 import numpy as np
 
 FEATURE_THRESHOLD = 1e-7   # two values closer than this are not split apart
-_BLOCK = 1 << 22           # max elements per (samples, features, classes) block
+_BLOCK = 1 << 21           # max elements per (samples, features) block
 
 
 class Tree:
@@ -62,67 +66,83 @@ class Tree:
         return self.value[self.apply(X)]
 
 
-def _impurity_from_counts(counts: np.ndarray, n: np.ndarray,
-                          criterion: str) -> np.ndarray:
-    """counts (..., C), n (...,) broadcastable -> gini or entropy (...)."""
-    p = counts / np.maximum(n, 1e-300)[..., None]
+def _xlogx(n: int) -> np.ndarray:
+    """Table of r * log(r) for r = 0..n (0 log 0 = 0)."""
+    r = np.arange(n + 1, dtype=np.float64)
+    out = np.zeros(n + 1)
+    out[1:] = r[1:] * np.log(r[1:])
+    return out
+
+
+def _class_scores(yo: np.ndarray, counts: np.ndarray, criterion: str,
+                  nl: np.ndarray, nr: np.ndarray, xlogx: np.ndarray):
+    """Split scores (higher is better) for every threshold position.
+
+    yo: (m, k) labels of the node's samples, each column sorted by its
+    feature; counts: (C,) class counts of the node. Returns (m-1, k).
+    """
+    m = yo.shape[0]
+    # rank[i, j]: how many samples of class yo[i, j] precede row i in column j
+    by_class = np.argsort(yo, axis=0, kind="stable")
+    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank_sorted = np.arange(m) - np.repeat(start, counts)
+    rank = np.empty_like(yo)
+    rank[by_class, np.arange(yo.shape[1])] = rank_sorted[:, None]
+    remaining = counts[yo] - rank          # class count still on the right
     if criterion == "gini":
-        return 1.0 - np.sum(p * p, axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        plogp = np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
-    return -np.sum(plogp, axis=-1)
+        # maximise sum(l_c^2)/n_l + sum(r_c^2)/n_r == minimise weighted gini
+        sq_l = np.cumsum(2 * rank + 1, axis=0)[:-1]
+        sq_r = counts @ counts - np.cumsum(2 * remaining - 1, axis=0)[:-1]
+        return sq_l / nl + sq_r / nr
+    # entropy: n H = n log n - sum_c n_c log n_c, for both children
+    ent_l = np.cumsum(xlogx[rank + 1] - xlogx[rank], axis=0)[:-1]
+    ent_r = xlogx[counts].sum() + np.cumsum(
+        xlogx[remaining - 1] - xlogx[remaining], axis=0)[:-1]
+    return ent_l + ent_r - nl * np.log(nl) - nr * np.log(nr)
 
 
-def _best_split(Xn: np.ndarray, target: np.ndarray, criterion: str,
-                min_samples_leaf: int):
+def _best_split(Xn: np.ndarray, tn: np.ndarray, counts, criterion: str,
+                min_samples_leaf: int, xlogx):
     """Best threshold over the columns of Xn (m, k).
 
-    target: one-hot (m, C) for classification or (m,) values for regression.
-    Returns (column, threshold, left_mask, proxy gain) or None if no split.
+    tn: (m,) integer labels (``counts`` their class counts) or, when
+    ``counts`` is None, float regression targets.
+    Returns (column, threshold) or None if no split is valid.
     """
     m, k = Xn.shape
-    per_col = m * (target.shape[1] if target.ndim == 2 else 2)
-    cols_per_block = max(1, _BLOCK // max(per_col, 1))
-    best = None  # (score, col, pos)
+    cols_per_block = max(1, _BLOCK // m)
+    nl = np.arange(1, m, dtype=np.float64)[:, None]
+    nr = m - nl
+    leaf_ok = None
+    if min_samples_leaf > 1:
+        leaf_ok = (nl >= min_samples_leaf) & (nr >= min_samples_leaf)
+    best = None  # (score, column, threshold)
     for start in range(0, k, cols_per_block):
-        sl = slice(start, min(k, start + cols_per_block))
-        Xf = Xn[:, sl]
-        order = np.argsort(Xf, axis=0, kind="stable")
-        Xs = np.take_along_axis(Xf, order, axis=0)
+        Xf = Xn[:, start:start + cols_per_block]
+        kb = Xf.shape[1]
+        order = np.argsort(Xf, axis=0)
+        Xs = Xf[order, np.arange(kb)]
         valid = Xs[1:] > Xs[:-1] + FEATURE_THRESHOLD          # (m-1, kb)
-        nl = np.arange(1, m, dtype=np.float64)[:, None]
-        nr = m - nl
-        if min_samples_leaf > 1:
-            valid &= (nl >= min_samples_leaf) & (nr >= min_samples_leaf)
+        if leaf_ok is not None:
+            valid &= leaf_ok
         if not valid.any():
             continue
-        if target.ndim == 2:                                  # classification
-            cl = np.cumsum(target[order], axis=0)[:-1]        # (m-1, kb, C)
-            cr = target.sum(axis=0) - cl
-            if criterion == "gini":
-                # maximise sum(cl^2)/nl + sum(cr^2)/nr  == minimise weighted gini
-                score = (np.einsum("ijc,ijc->ij", cl, cl) / nl
-                         + np.einsum("ijc,ijc->ij", cr, cr) / nr)
-            else:
-                score = -(nl * _impurity_from_counts(cl, nl, criterion)
-                          + nr * _impurity_from_counts(cr, nr, criterion))
-        else:                                                 # regression
-            sl_sum = np.cumsum(target[order], axis=0)[:-1]    # (m-1, kb)
-            sr_sum = target.sum() - sl_sum
-            score = sl_sum ** 2 / nl + sr_sum ** 2 / nr
-        score = np.where(valid, score, -np.inf)
+        if counts is None:                                    # regression
+            cum = np.cumsum(tn[order], axis=0)[:-1]
+            right = tn.sum() - cum
+            score = cum * cum / nl + right * right / nr
+        else:
+            score = _class_scores(tn[order], counts, criterion, nl, nr, xlogx)
+        score[~valid] = -np.inf
         flat = int(np.argmax(score))
-        pos, col = divmod(flat, score.shape[1])
+        pos, col = divmod(flat, kb)
         if best is None or score[pos, col] > best[0] + 1e-12 * abs(best[0]):
             lo, hi = Xs[pos, col], Xs[pos + 1, col]
-            best = (score[pos, col], start + col, lo, hi)
-    if best is None:
-        return None
-    _, col, lo, hi = best
-    thr = (lo + hi) / 2.0
-    if thr >= hi or thr == np.inf:
-        thr = lo
-    return col, thr
+            thr = (lo + hi) / 2.0
+            if thr >= hi or thr == np.inf:
+                thr = lo
+            best = (score[pos, col], start + col, thr)
+    return None if best is None else best[1:]
 
 
 def _max_features(max_features, n_features: int) -> int:
@@ -146,78 +166,91 @@ def _max_features(max_features, n_features: int) -> int:
                      f"{max_features!r}.")
 
 
-def grow_tree(X: np.ndarray, target: np.ndarray, criterion: str,
+def _node_stats(y: np.ndarray, n_classes, criterion: str, rows):
+    """(statistics, impurity, value) of the node holding samples ``rows``."""
+    t = y[rows]
+    if n_classes is None:
+        mean = float(t.mean())
+        return None, float(t.var()), np.array([mean])
+    counts = np.bincount(t, minlength=n_classes)
+    p = counts / t.size
+    if criterion == "gini":
+        return counts, 1.0 - float(p @ p), p
+    nz = p[p > 0]
+    return counts, -float(nz @ np.log2(nz)), p
+
+
+def grow_tree(X: np.ndarray, y: np.ndarray, n_classes, criterion: str,
               max_depth, min_samples_split: int, min_samples_leaf: int,
               max_features: int, min_impurity_decrease: float,
               rng: np.random.Generator) -> tuple[Tree, np.ndarray]:
     """Grow a CART tree depth first.
 
-    X: (n, d); target: one-hot (n, C) for classification, (n,) for
-    regression. Returns (tree, per-feature total impurity decrease (d,)).
+    X: (n, d); y: (n,) labels in 0..n_classes-1 for classification, or
+    float targets with ``n_classes=None`` for regression (squared error).
+    Returns (tree, per-feature total impurity decrease (d,)).
+    The loop runs once per node; all work inside it is vectorised.
     """
     n, d = X.shape
-    is_clf = target.ndim == 2
     max_depth = np.inf if max_depth is None else max_depth
+    xlogx = _xlogx(n + 1) if criterion == "entropy" else None
     feature, threshold, left, right = [], [], [], []
     value, impurity, n_samples = [], [], []
     importances = np.zeros(d)
     depth_reached = 0
-    # stack entries: (sample indices, depth, parent id, is_left)
-    stack = [(np.arange(n), 0, -1, False)]
+    batch = d if max_features >= d else min(d, max(2 * max_features,
+                                                   max_features + 8))
+    all_rows = np.arange(n)
+    # stack entries: (rows, depth, parent id, is_left, (stats, impurity, value))
+    stack = [(all_rows, 0, -1, False,
+              _node_stats(y, n_classes, criterion, all_rows))]
     while stack:
-        idx, depth, parent, is_left = stack.pop()
+        idx, depth, parent, is_left, (counts, imp, val) = stack.pop()
         node_id = len(feature)
         if parent >= 0:
             (left if is_left else right)[parent] = node_id
         depth_reached = max(depth_reached, depth)
         m = idx.size
-        tn = target[idx]
-        if is_clf:
-            counts = tn.sum(axis=0)
-            imp = float(_impurity_from_counts(counts, np.float64(m),
-                                              criterion))
-            val = counts / m
-        else:
-            mean = tn.mean()
-            imp = float(np.mean((tn - mean) ** 2))
-            val = np.array([mean])
         feature.append(-1); threshold.append(-2.0)
         left.append(-1); right.append(-1)
         value.append(val); impurity.append(imp); n_samples.append(m)
         if (depth >= max_depth or m < min_samples_split
                 or m < 2 * min_samples_leaf or imp <= 1e-12):
             continue
-        Xn = X[idx]
-        nonconst = Xn.max(axis=0) > Xn.min(axis=0) + FEATURE_THRESHOLD
-        if max_features < d:
-            perm = rng.permutation(d)
-            cand = perm[nonconst[perm]][:max_features]
-        else:
-            cand = np.flatnonzero(nonconst)
-        if cand.size == 0:
+        # draw features until max_features non-constant ones are found
+        perm = rng.permutation(d) if max_features < d else np.arange(d)
+        cand, Xn, taken, found_n = [], [], 0, 0
+        while taken < d and found_n < max_features:
+            feats = perm[taken:taken + (batch if taken == 0 else d)]
+            taken += feats.size
+            block = X[idx[:, None], feats]
+            keep = np.flatnonzero(block.max(axis=0)
+                                  > block.min(axis=0) + FEATURE_THRESHOLD)
+            keep = keep[:max_features - found_n]
+            found_n += keep.size
+            cand.append(feats[keep]); Xn.append(block[:, keep])
+        if found_n == 0:
             continue
-        found = _best_split(Xn[:, cand], tn, criterion, min_samples_leaf)
+        cand = cand[0] if len(cand) == 1 else np.concatenate(cand)
+        Xn = Xn[0] if len(Xn) == 1 else np.hstack(Xn)
+        found = _best_split(Xn, y[idx], counts, criterion, min_samples_leaf,
+                            xlogx)
         if found is None:
             continue
         col, thr = found
-        f = int(cand[col])
-        go_left = Xn[:, f] <= thr
+        go_left = Xn[:, col] <= thr
         li, ri = idx[go_left], idx[~go_left]
-        if is_clf:
-            imp_l = float(_impurity_from_counts(target[li].sum(0),
-                                                np.float64(li.size), criterion))
-            imp_r = float(_impurity_from_counts(target[ri].sum(0),
-                                                np.float64(ri.size), criterion))
-        else:
-            imp_l, imp_r = float(target[li].var()), float(target[ri].var())
-        decrease = (m * imp - li.size * imp_l - ri.size * imp_r) / n
+        node_l = _node_stats(y, n_classes, criterion, li)
+        node_r = _node_stats(y, n_classes, criterion, ri)
+        decrease = (m * imp - li.size * node_l[1] - ri.size * node_r[1]) / n
         if decrease < min_impurity_decrease:
             continue
+        f = int(cand[col])
         importances[f] += decrease
         feature[node_id] = f
         threshold[node_id] = thr
-        stack.append((ri, depth + 1, node_id, False))
-        stack.append((li, depth + 1, node_id, True))
+        stack.append((ri, depth + 1, node_id, False, node_r))
+        stack.append((li, depth + 1, node_id, True, node_l))
     tree = Tree(feature, threshold, left, right, np.vstack(value), impurity,
                 n_samples, depth_reached)
     return tree, importances

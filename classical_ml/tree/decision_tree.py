@@ -40,15 +40,16 @@ class BaseDecisionTree(BaseEstimator):
             raise ValueError("min_impurity_decrease must be >= 0.")
         return int(mss), int(msl)
 
-    def _grow(self, X, target):
-        """Grow ``tree_`` on validated X (n, d) and encoded target."""
+    def _grow(self, X, target, n_classes=None):
+        """Grow ``tree_`` on validated X (n, d) and encoded target (n,)."""
         self._n = X.shape[0]
         mss, msl = self._check_params()
         crit = "entropy" if self.criterion in ("entropy", "log_loss") \
             else self.criterion
         self.max_features_ = _max_features(self.max_features, X.shape[1])
         rng = check_random_state(self.random_state)
-        self.tree_, imp = grow_tree(X, target, crit, self.max_depth, mss, msl,
+        self.tree_, imp = grow_tree(X, target, n_classes, crit,
+                                    self.max_depth, mss, msl,
                                     self.max_features_,
                                     float(self.min_impurity_decrease), rng)
         del self._n
@@ -104,7 +105,7 @@ class DecisionTreeClassifier(ClassifierMixin, BaseDecisionTree):
         self.classes_ = classes
         self.n_classes_ = len(classes)
         self._check_n_features(X, reset=True)
-        self._grow(X, np.eye(self.n_classes_)[y_enc])
+        self._grow(X, y_enc, self.n_classes_)
         return self
 
     def predict_proba(self, X) -> np.ndarray:

@@ -59,7 +59,7 @@ class _StdoutFormat:
             if sep and prefix != group:
                 group = prefix
                 rows.append((_truncate(prefix + "/"), ""))
-            label = "    " + name if sep else key
+            label = "   " + name if sep else key
             rows.append((_truncate(label), _truncate(_fmt(values[key]))))
         if not rows:
             return

@@ -3,6 +3,7 @@ import io
 import json
 import math
 import os
+import struct
 import zipfile
 
 import numpy as np
@@ -151,11 +152,12 @@ def test_corrupted_array_bytes(tmp_path):
     data = bytearray(path.read_bytes())
     with zipfile.ZipFile(path) as zf:
         info = zf.getinfo("weights.fc.weight.npy")
-    # flip a byte inside the stored array data (after the local header and .npy header)
-    pos = info.header_offset + 30 + len(info.filename) + info.file_size - 4
+    # flip a byte of the last stored float (after the zip local header and the .npy header)
+    name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26:info.header_offset + 30])
+    pos = info.header_offset + 30 + name_len + extra_len + info.file_size - 2
     data[pos] ^= 0xFF
     path.write_bytes(bytes(data))
-    with pytest.raises(CheckpointError, match="corrupted"):
+    with pytest.raises(CheckpointError, match="corrupted.*CRC"):
         load(path)
 
 

@@ -1,0 +1,358 @@
+"""BaseAlgorithm: what every agent shares (SB3's BaseAlgorithm shape).
+
+Env setup (id / Env / vector env), space checks, seeding, observation preprocessing and
+normalisation, logger and callback setup for `learn`, `predict` with shape/NaN validation, and
+checkpoints (`save`, `load`, `get_parameters`, `set_parameters`). Subclasses set `algo_name`,
+`policy_aliases`, `_hparam_names` (constructor arguments stored in checkpoints) and implement
+`_setup_model` and `learn`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import deque
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+import corenn
+
+from .callbacks import CallbackList, ProgressBarCallback, convert_callback
+from .checkpoint import CheckpointError, check_space_matches, load_agent, save_agent, space_from_json, space_to_json
+from .logger import Logger, configure_logger
+from .normalization import ObsNormalizer
+from .policies import ObsPreprocessor
+from .schedules import get_schedule_fn, schedule_from_json, schedule_to_json
+from .vec_env import env_id_of, wrap_env
+
+__all__ = ["BaseAlgorithm", "blas_threads"]
+
+try:  # limiting BLAS threads makes small-matrix updates ~10x faster on a busy 2-core box
+    from threadpoolctl import threadpool_limits as _threadpool_limits
+except ImportError:  # pragma: no cover - optional
+    _threadpool_limits = None
+
+
+def blas_threads(n: int | None):
+    """Context manager limiting BLAS threads to `n` (no-op when n is None or threadpoolctl is missing)."""
+    if n is None or _threadpool_limits is None:
+        return contextlib.nullcontext()
+    return _threadpool_limits(limits=int(n), user_api="blas")
+
+
+class BaseAlgorithm:
+    """Shared agent machinery. `env`: id, gymnasium.Env or vector env (None only when loading)."""
+
+    algo_name = "BaseAlgorithm"
+    policy_aliases: dict = {}
+    supported_action_spaces: tuple = (gym.spaces.Discrete, gym.spaces.Box)
+    _hparam_names: tuple = ()
+
+    def __init__(self, policy, env, learning_rate=3e-4, policy_kwargs: dict | None = None,
+                 tensorboard_log: str | None = None, verbose: int = 0, seed: int | None = None,
+                 device: str = "auto", normalize: bool | dict = False, n_envs: int = 1,
+                 blas_num_threads: int | None = 1):
+        if isinstance(policy, str):
+            if policy not in self.policy_aliases:
+                raise ValueError(f"unknown policy {policy!r} for {self.algo_name}; use one of {sorted(self.policy_aliases)}")
+            self.policy_class = self.policy_aliases[policy]
+            self.policy_name = policy
+        else:
+            self.policy_class, self.policy_name = policy, getattr(policy, "__name__", "MlpPolicy")
+        self.learning_rate = learning_rate
+        self.policy_kwargs = dict(policy_kwargs or {})
+        self.tensorboard_log, self.verbose, self.seed, self.device = tensorboard_log, int(verbose), seed, device
+        self.normalize = normalize
+        self.blas_num_threads = blas_num_threads
+        self.num_timesteps = 0
+        self._total_timesteps = 0
+        self._num_timesteps_at_start = 0
+        self._episode_num = 0
+        self._current_progress_remaining = 1.0
+        self._n_updates = 0
+        self._last_obs = None
+        self._last_features = None
+        self._last_episode_starts = None
+        self.ep_info_buffer: deque = deque(maxlen=100)
+        self.ep_success_buffer: deque = deque(maxlen=100)
+        self._logger = Logger(None, ())
+        self.obs_normalizer: ObsNormalizer | None = None
+        self.env = None
+        self.env_id = None
+        self.n_envs = int(n_envs)
+        if env is not None:
+            self.env = wrap_env(env, n_envs=n_envs, seed=seed)
+            self.env_id = env_id_of(env)
+            self.n_envs = self.env.num_envs
+            self.observation_space = self.env.single_observation_space
+            self.action_space = self.env.single_action_space
+            self._check_spaces()
+        self.set_random_seed(seed)
+        self.lr_schedule = get_schedule_fn(self.learning_rate)
+
+    # ------------------------------------------------------------------ setup helpers
+    def _check_spaces(self) -> None:
+        if not isinstance(self.action_space, self.supported_action_spaces):
+            names = ", ".join(c.__name__ for c in self.supported_action_spaces)
+            raise ValueError(f"{self.algo_name} does not support the action space {self.action_space}; "
+                             f"supported: {names}")
+        if isinstance(self.action_space, gym.spaces.Discrete) and int(self.action_space.start) != 0:
+            raise ValueError(f"Discrete action spaces must start at 0, got start={self.action_space.start}")
+        if isinstance(self.action_space, gym.spaces.Box):
+            if len(self.action_space.shape) != 1:
+                raise ValueError(f"Box action spaces must be 1-D, got shape {self.action_space.shape}")
+            if not (np.isfinite(self.action_space.low).all() and np.isfinite(self.action_space.high).all()):
+                raise ValueError("Box action spaces need finite low/high bounds")
+        self.preprocessor = ObsPreprocessor(self.observation_space)
+
+    def set_random_seed(self, seed: int | None) -> None:
+        """Seed network init (corenn), action sampling and minibatch shuffling; envs on their first reset."""
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self._predict_rng = np.random.default_rng(None if seed is None else seed + 1)
+        self._pending_env_seed = seed
+        if seed is not None:
+            corenn.manual_seed(seed)
+            if self.env is not None:
+                self.env.action_space.seed(seed)
+                self.env.observation_space.seed(seed)
+
+    def _setup_normalizer(self) -> None:
+        if not self.normalize:
+            self.obs_normalizer = None
+            return
+        kwargs = dict(self.normalize) if isinstance(self.normalize, dict) else {}
+        kwargs.setdefault("gamma", getattr(self, "gamma", 0.99))
+        self.obs_normalizer = ObsNormalizer((self.preprocessor.features_dim,), self.n_envs, **kwargs)
+
+    def _features(self, obs, update: bool = False) -> np.ndarray:
+        """Batched raw observations -> float32 features (B, F), normalised (stats updated if `update`)."""
+        feats = self.preprocessor(obs, batched=True)
+        if self.obs_normalizer is not None:
+            if update:
+                self.obs_normalizer.update_obs(feats)
+            feats = self.obs_normalizer.normalize_obs(feats)
+        return feats
+
+    @property
+    def logger(self) -> Logger:
+        return self._logger
+
+    def set_logger(self, logger: Logger) -> None:
+        self._logger = logger
+
+    def get_env(self):
+        return self.env
+
+    def set_env(self, env, force_reset: bool = True) -> None:
+        """Attach a new env with the same spaces (number of sub-envs may differ)."""
+        vec = wrap_env(env, seed=None)
+        for saved, space, what in ((self.observation_space, vec.single_observation_space, "observation"),
+                                   (self.action_space, vec.single_action_space, "action")):
+            check_space_matches(space_to_json(saved), space, what)
+        self.env, self.n_envs = vec, vec.num_envs
+        self.env_id = env_id_of(env) or self.env_id
+        if self.obs_normalizer is not None:
+            self.obs_normalizer.set_n_envs(self.n_envs)
+        if force_reset:
+            self._last_obs = None
+
+    def _update_current_progress_remaining(self, num_timesteps: int, total_timesteps: int) -> None:
+        self._current_progress_remaining = 1.0 - float(num_timesteps) / float(max(total_timesteps, 1))
+
+    def _update_learning_rate(self, optimizers) -> float:
+        lr = self.lr_schedule(self._current_progress_remaining)
+        for opt in optimizers if isinstance(optimizers, (list, tuple)) else [optimizers]:
+            for group in opt.param_groups:
+                group["lr"] = lr
+        self.logger.record("train/learning_rate", lr)
+        return lr
+
+    # ------------------------------------------------------------------ learn plumbing
+    def _reset_env(self) -> None:
+        obs, _ = self.env.reset(seed=self._pending_env_seed)
+        self._pending_env_seed = None
+        self._check_finite(obs)
+        self._last_obs = obs
+        self._last_features = self._features(obs, update=True)
+        self._last_episode_starts = np.ones(self.n_envs, np.float32)
+
+    def _setup_learn(self, total_timesteps: int, callback=None, reset_num_timesteps: bool = True,
+                     tb_log_name: str = "run", progress_bar: bool = False):
+        if self.env is None:
+            raise ValueError("this agent has no environment: pass env= to load() or call set_env(env) before learn()")
+        self.start_time = time.time_ns()
+        if reset_num_timesteps:
+            self.num_timesteps = 0
+            self._episode_num = 0
+            self.ep_info_buffer.clear()
+            self.ep_success_buffer.clear()
+        else:
+            total_timesteps += self.num_timesteps
+        self._total_timesteps = int(total_timesteps)
+        self._num_timesteps_at_start = self.num_timesteps
+        if reset_num_timesteps or self._last_obs is None:
+            self._reset_env()
+        self._logger = configure_logger(self.verbose, self.tensorboard_log, tb_log_name, reset_num_timesteps)
+        callback = convert_callback(callback)
+        if progress_bar:
+            callback = CallbackList([callback, ProgressBarCallback()])
+        callback.init_callback(self)
+        return self._total_timesteps, callback
+
+    @staticmethod
+    def _check_finite(obs) -> None:
+        values = obs.values() if isinstance(obs, dict) else (obs,)
+        for v in values:
+            v = np.asarray(v)
+            if v.dtype.kind == "f" and not np.isfinite(v).all():
+                raise ValueError("the environment returned an observation containing NaN or inf")
+
+    def _update_info_buffer(self, infos: dict, dones: np.ndarray) -> None:
+        """Episode returns/lengths (rollout/ep_*) and success flags from a vector step's infos."""
+        if "_episode" in infos:
+            mask = infos["_episode"]
+            for r, l in zip(infos["episode"]["r"][mask], infos["episode"]["l"][mask]):
+                self.ep_info_buffer.append({"r": float(r), "l": int(l)})
+            self._episode_num += int(mask.sum())
+        final = infos.get("final_info", {})
+        if "is_success" in final:
+            for i in np.flatnonzero(final.get("_is_success", dones) & dones):
+                self.ep_success_buffer.append(float(final["is_success"][i]))
+
+    def _dump_logs(self, iteration: int) -> None:
+        elapsed = max((time.time_ns() - self.start_time) / 1e9, 1e-9)
+        fps = int((self.num_timesteps - self._num_timesteps_at_start) / elapsed)
+        self.logger.record("time/iterations", iteration, exclude="tensorboard")
+        if self.ep_info_buffer:
+            self.logger.record("rollout/ep_rew_mean", float(np.mean([e["r"] for e in self.ep_info_buffer])))
+            self.logger.record("rollout/ep_len_mean", float(np.mean([e["l"] for e in self.ep_info_buffer])))
+        if self.ep_success_buffer:
+            self.logger.record("rollout/success_rate", float(np.mean(self.ep_success_buffer)))
+        self.logger.record("time/fps", fps)
+        self.logger.record("time/time_elapsed", int(elapsed), exclude="tensorboard")
+        self.logger.record("time/total_timesteps", self.num_timesteps, exclude="tensorboard")
+        self.logger.dump(step=self.num_timesteps)
+
+    # ------------------------------------------------------------------ predict
+    def predict(self, observation, state=None, episode_start=None, deterministic: bool = False):
+        """Actions for one observation or a batch -> (actions, state) like SB3 (state stays None)."""
+        if isinstance(self.observation_space, gym.spaces.Dict):
+            obs = observation
+        else:
+            obs = np.asarray(observation)
+            if obs.dtype == object:
+                raise ValueError(f"observation must be a numeric array, got {type(observation).__name__}")
+        batched = self.preprocessor.is_batched(obs)
+        self._check_finite(obs)
+        feats = self.preprocessor(obs, batched=batched)
+        if self.obs_normalizer is not None:
+            feats = self.obs_normalizer.normalize_obs(feats)
+        with blas_threads(self.blas_num_threads) if self.blas_num_threads else contextlib.nullcontext():
+            actions = self.policy.predict_actions(feats, deterministic, self._predict_rng)
+        return (actions if batched else actions[0]), state
+
+    # ------------------------------------------------------------------ checkpoints
+    def _policy_optimizers(self) -> dict:
+        return {"policy.optimizer": self.policy.optimizer}
+
+    def get_parameters(self) -> dict:
+        """{"policy": state_dict, "policy.optimizer": optimizer state} (SB3 layout)."""
+        params = {"policy": self.policy.state_dict()}
+        params.update({k: opt.state_dict() for k, opt in self._policy_optimizers().items()})
+        return params
+
+    def set_parameters(self, load_path_or_dict, exact_match: bool = True) -> None:
+        """Load weights (and optimizer states) from get_parameters() output or a checkpoint path."""
+        params = load_path_or_dict
+        if not isinstance(params, dict):
+            data, _ = load_agent(params, expected_algo=self.algo_name)
+            params = data["params"]
+        missing = [k for k in ["policy", *self._policy_optimizers()] if k not in params]
+        if exact_match and missing:
+            raise ValueError(f"parameters are missing {missing}")
+        if "policy" in params:
+            self.policy.load_state_dict(params["policy"], strict=exact_match)
+        for key, opt in self._policy_optimizers().items():
+            if key in params:
+                opt.load_state_dict(params[key])
+
+    def _hyperparameters(self) -> dict:
+        return {name: schedule_to_json(getattr(self, name), self._current_progress_remaining)
+                for name in self._hparam_names}
+
+    def _extra_state(self) -> dict:
+        """Arrays beyond weights that a subclass wants saved (e.g. a replay buffer)."""
+        return {}
+
+    def _load_extra_state(self, data: dict) -> None:
+        return None
+
+    def save(self, path, exclude=None, include=None) -> str:
+        """Write the agent to `path` (".npz" appended if missing); returns the path written."""
+        arrays: dict[str, Any] = {"params": self.get_parameters()}
+        if self.obs_normalizer is not None:
+            arrays["normalizer"] = self.obs_normalizer.state_dict()
+        arrays.update(self._extra_state())
+        meta = {
+            "algo": self.algo_name, "env_id": self.env_id, "policy": self.policy_name,
+            "observation_space": space_to_json(self.observation_space),
+            "action_space": space_to_json(self.action_space),
+            "hyperparameters": self._hyperparameters(), "policy_kwargs": self.policy.config(),
+            "normalize": self.obs_normalizer.config() if self.obs_normalizer is not None else False,
+            "num_timesteps": int(self.num_timesteps), "episode_num": int(self._episode_num),
+            "n_updates": int(self._n_updates), "n_envs": int(self.n_envs), "seed": self.seed,
+            "tensorboard_log": self.tensorboard_log, "verbose": self.verbose,
+            "rng_state": self.rng.bit_generator.state,
+        }
+        return save_agent(path, arrays, meta)
+
+    @classmethod
+    def load(cls, path, env=None, device: str = "auto", custom_objects: dict | None = None,
+             print_system_info: bool = False, force_reset: bool = True, **kwargs):
+        """Rebuild an agent saved by `save`; `env` (optional) must have the same spaces; kwargs override hyperparameters."""
+        data, meta = load_agent(path, expected_algo=cls.algo_name)
+        obs_space = space_from_json(meta["observation_space"])
+        act_space = space_from_json(meta["action_space"])
+        if env is not None:
+            env = wrap_env(env, seed=None)
+            check_space_matches(meta["observation_space"], env.single_observation_space, "observation")
+            check_space_matches(meta["action_space"], env.single_action_space, "action")
+        hparams = {k: schedule_from_json(v) for k, v in meta.get("hyperparameters", {}).items()}
+        hparams.update(custom_objects or {})
+        hparams.update(kwargs)
+        hparams.setdefault("policy_kwargs", meta.get("policy_kwargs"))
+        hparams.setdefault("tensorboard_log", meta.get("tensorboard_log"))
+        hparams.setdefault("verbose", meta.get("verbose", 0))
+        hparams.setdefault("normalize", meta.get("normalize") or False)
+        model = cls(meta.get("policy", "MlpPolicy"), env=env, _init_setup_model=False, **hparams)
+        if env is None:
+            model.observation_space, model.action_space = obs_space, act_space
+            model.n_envs = int(meta.get("n_envs", 1))
+            model._check_spaces()
+        model.env_id = model.env_id or meta.get("env_id")
+        model.seed = meta.get("seed")
+        model._setup_model()
+        try:
+            model.set_parameters(data["params"], exact_match=True)
+            if model.obs_normalizer is not None and "normalizer" in data:
+                model.obs_normalizer.load_state_dict(data["normalizer"])
+            model._load_extra_state(data)
+        except (KeyError, ValueError) as e:
+            raise CheckpointError(f"{path}: weights do not fit a {cls.algo_name} with the saved settings ({e})") from e
+        model.num_timesteps = int(meta.get("num_timesteps", 0))
+        model._episode_num = int(meta.get("episode_num", 0))
+        model._n_updates = int(meta.get("n_updates", 0))
+        if isinstance(meta.get("rng_state"), dict):
+            model.rng.bit_generator.state = meta["rng_state"]
+        return model
+
+    def _setup_model(self) -> None:
+        """Build policy, buffers and normaliser (subclasses)."""
+        raise RuntimeError(f"{type(self).__name__} must define _setup_model()")
+
+    def learn(self, total_timesteps: int, callback=None, log_interval: int = 1, tb_log_name: str = "run",
+              reset_num_timesteps: bool = True, progress_bar: bool = False):
+        raise RuntimeError(f"{type(self).__name__} must define learn()")

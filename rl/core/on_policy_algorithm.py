@@ -1,0 +1,127 @@
+"""OnPolicyAlgorithm: the rollout -> train loop shared by REINFORCE, A2C and PPO (SB3 shape).
+
+Each iteration collects `n_steps` vector-env steps into a RolloutBuffer (acting under no_grad),
+bootstraps truncated episodes with gamma * V(final_obs), computes GAE, then calls `train()`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base_algorithm import BaseAlgorithm, blas_threads
+from .policies import ActorCriticPolicy
+from .rollout_buffer import RolloutBuffer
+
+__all__ = ["OnPolicyAlgorithm"]
+
+
+class OnPolicyAlgorithm(BaseAlgorithm):
+    """Subclasses implement `train()`; hyperparameters have SB3's names."""
+
+    policy_aliases = {"MlpPolicy": ActorCriticPolicy, "MultiInputPolicy": ActorCriticPolicy}
+
+    def __init__(self, policy, env, learning_rate, n_steps: int, gamma: float, gae_lambda: float,
+                 ent_coef: float, vf_coef: float, max_grad_norm: float, **kwargs):
+        super().__init__(policy, env, learning_rate=learning_rate, **kwargs)
+        self.n_steps, self.gamma, self.gae_lambda = int(n_steps), float(gamma), float(gae_lambda)
+        self.ent_coef, self.vf_coef, self.max_grad_norm = float(ent_coef), float(vf_coef), float(max_grad_norm)
+        if self.n_steps < 1:
+            raise ValueError(f"n_steps must be >= 1, got {n_steps}")
+
+    def _setup_model(self) -> None:
+        self._setup_normalizer()
+        self.policy = self.policy_class(self.observation_space, self.action_space, self.lr_schedule,
+                                        **self.policy_kwargs)
+        self._setup_buffer()
+
+    def _setup_buffer(self) -> None:
+        discrete = not hasattr(self.action_space, "low")
+        self.rollout_buffer = RolloutBuffer(
+            self.n_steps, self.n_envs, (self.preprocessor.features_dim,),
+            () if discrete else tuple(self.action_space.shape), np.int64 if discrete else np.float32,
+            gamma=self.gamma, gae_lambda=self.gae_lambda)
+
+    def set_env(self, env, force_reset: bool = True) -> None:
+        n_before = self.n_envs
+        super().set_env(env, force_reset)
+        if self.n_envs != n_before:
+            self._setup_buffer()
+
+    # ------------------------------------------------------------------ rollouts
+    def _bootstrap_truncated(self, rewards: np.ndarray, terminated, truncated, infos) -> None:
+        """In place: rewards[i] += gamma * V(final_obs_i) for sub-envs cut by a time limit."""
+        cut = np.flatnonzero(truncated & ~terminated)
+        if cut.size == 0:
+            return
+        final = infos["final_obs"]
+        if isinstance(final[cut[0]], dict):
+            batch = {k: np.stack([final[i][k] for i in cut]) for k in final[cut[0]]}
+        else:
+            batch = np.stack([final[i] for i in cut])
+        values = self.policy.predict_values(self._features(batch))
+        rewards[cut] += self.gamma * values
+
+    def collect_rollouts(self, env, callback, rollout_buffer: RolloutBuffer, n_rollout_steps: int) -> bool:
+        """Fill `rollout_buffer` with `n_rollout_steps` steps; False if a callback asked to stop."""
+        self.policy.train(False)
+        rollout_buffer.reset()
+        callback.on_rollout_start()
+        policy, rng, norm = self.policy, self.rng, self.obs_normalizer
+        n_steps = 0
+        dones = np.zeros(self.n_envs, bool)
+        while n_steps < n_rollout_steps:
+            actions, values, log_probs = policy.act(self._last_features, rng=rng)
+            new_obs, rewards, terminated, truncated, infos = env.step(policy.scale_actions(actions))
+            self.num_timesteps += self.n_envs
+            callback.update_locals(locals())
+            if not callback.on_step():
+                return False
+            dones = terminated | truncated
+            self._update_info_buffer(infos, dones)
+            self._check_finite(new_obs)
+            rewards = np.asarray(rewards, np.float32)
+            if norm is not None:
+                rewards = norm.process_reward(rewards, dones)
+            if truncated.any():
+                self._bootstrap_truncated(rewards, terminated, truncated, infos)
+            rollout_buffer.add(self._last_features, actions, rewards, self._last_episode_starts, values, log_probs)
+            self._last_obs = new_obs
+            self._last_features = self._features(new_obs, update=True)
+            self._last_episode_starts = dones.astype(np.float32)
+            n_steps += 1
+        last_values = policy.predict_values(self._last_features)
+        rollout_buffer.compute_returns_and_advantage(last_values, dones)
+        callback.update_locals(locals())
+        callback.on_rollout_end()
+        return True
+
+    def train(self) -> None:
+        """One update from the filled rollout buffer (subclasses)."""
+        raise RuntimeError(f"{type(self).__name__} must define train()")
+
+    def learn(self, total_timesteps: int, callback=None, log_interval: int = 1, tb_log_name: str = "OnPolicy",
+              reset_num_timesteps: bool = True, progress_bar: bool = False):
+        """Alternate collect_rollouts and train until `total_timesteps` env steps (SB3 semantics)."""
+        iteration = 0
+        total_timesteps, callback = self._setup_learn(total_timesteps, callback, reset_num_timesteps,
+                                                      tb_log_name, progress_bar)
+        callback.on_training_start(locals(), globals())
+        try:
+            with blas_threads(self.blas_num_threads):
+                while self.num_timesteps < total_timesteps:
+                    if not self.collect_rollouts(self.env, callback, self.rollout_buffer, self.n_steps):
+                        break
+                    iteration += 1
+                    self._update_current_progress_remaining(self.num_timesteps, total_timesteps)
+                    if log_interval is not None and log_interval > 0 and iteration % log_interval == 0:
+                        self._dump_logs(iteration)
+                    self.train()
+        finally:
+            callback.on_training_end()
+        return self
+
+    @staticmethod
+    def explained_variance(y_pred: np.ndarray, y_true: np.ndarray) -> float:
+        """1 - Var[y_true - y_pred] / Var[y_true] (nan when Var[y_true] == 0)."""
+        var_y = float(np.var(y_true))
+        return float("nan") if var_y == 0 else 1.0 - float(np.var(y_true - y_pred)) / var_y

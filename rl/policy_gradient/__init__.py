@@ -1,0 +1,4 @@
+"""Policy-gradient algorithms: REINFORCE, A2C, PPO."""
+from .ppo import PPO
+
+__all__ = ["PPO"]

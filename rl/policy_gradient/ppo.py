@@ -1,0 +1,132 @@
+"""Proximal Policy Optimization (Schulman et al. 2017), clip variant, with SB3's defaults and log tags.
+
+Per iteration: collect n_steps x n_envs transitions (rl.core.on_policy_algorithm), compute
+GAE(lambda), then n_epochs passes of shuffled minibatches minimising
+    L = -E[min(r A, clip(r, 1-eps, 1+eps) A)] + vf_coef * E[(V - R)^2] - ent_coef * E[H]
+with r = pi(a|s) / pi_old(a|s), optional value clipping, gradient-norm clipping, and an early
+stop when the approximate KL exceeds 1.5 * target_kl.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import corenn
+from corenn.nn import functional as F
+from corenn.nn.utils import clip_grad_norm_
+
+from ..core.on_policy_algorithm import OnPolicyAlgorithm
+from ..core.schedules import get_schedule_fn
+
+__all__ = ["PPO"]
+
+
+class PPO(OnPolicyAlgorithm):
+    """PPO-clip. policy: "MlpPolicy"; env: id, Env or vector env; schedulable: learning_rate, clip_range, clip_range_vf."""
+
+    algo_name = "PPO"
+    _hparam_names = ("learning_rate", "n_steps", "batch_size", "n_epochs", "gamma", "gae_lambda", "clip_range",
+                     "clip_range_vf", "normalize_advantage", "ent_coef", "vf_coef", "max_grad_norm", "target_kl")
+
+    def __init__(self, policy, env, learning_rate=3e-4, n_steps: int = 2048, batch_size: int = 64,
+                 n_epochs: int = 10, gamma: float = 0.99, gae_lambda: float = 0.95, clip_range=0.2,
+                 clip_range_vf=None, normalize_advantage: bool = True, ent_coef: float = 0.0, vf_coef: float = 0.5,
+                 max_grad_norm: float = 0.5, target_kl: float | None = None, stats_window_size: int = 100,
+                 tensorboard_log: str | None = None, policy_kwargs: dict | None = None, verbose: int = 0,
+                 seed: int | None = None, device: str = "auto", _init_setup_model: bool = True, **kwargs):
+        super().__init__(policy, env, learning_rate, n_steps=n_steps, gamma=gamma, gae_lambda=gae_lambda,
+                         ent_coef=ent_coef, vf_coef=vf_coef, max_grad_norm=max_grad_norm,
+                         tensorboard_log=tensorboard_log, policy_kwargs=policy_kwargs, verbose=verbose,
+                         seed=seed, device=device, **kwargs)
+        if normalize_advantage and batch_size <= 1:
+            raise ValueError("batch_size must be > 1 when normalize_advantage=True (SB3 rule)")
+        self.batch_size, self.n_epochs = int(batch_size), int(n_epochs)
+        self.clip_range, self.clip_range_vf = clip_range, clip_range_vf
+        self.normalize_advantage, self.target_kl = bool(normalize_advantage), target_kl
+        self.ep_info_buffer = type(self.ep_info_buffer)(maxlen=stats_window_size)
+        if _init_setup_model:
+            self._setup_model()
+
+    def _setup_model(self) -> None:
+        super()._setup_model()
+        self.clip_range_fn = get_schedule_fn(self.clip_range)
+        self.clip_range_vf_fn = None if self.clip_range_vf is None else get_schedule_fn(self.clip_range_vf)
+
+    def train(self) -> None:
+        """n_epochs of minibatch updates on the current rollout buffer."""
+        policy, buf = self.policy, self.rollout_buffer
+        policy.train(True)
+        self._update_learning_rate(policy.optimizer)
+        clip_range = self.clip_range_fn(self._current_progress_remaining)
+        clip_range_vf = None if self.clip_range_vf_fn is None else self.clip_range_vf_fn(self._current_progress_remaining)
+        params = list(policy.parameters())
+        entropy_losses, pg_losses, value_losses, clip_fractions = [], [], [], []
+        continue_training = True
+        for epoch in range(self.n_epochs):
+            approx_kl_divs = []
+            for batch in buf.get(self.batch_size, self.rng):
+                values, log_prob, entropy = policy.evaluate_actions(batch.observations, batch.actions)
+                advantages = batch.advantages
+                if self.normalize_advantage and len(advantages) > 1:
+                    advantages = (advantages - advantages.mean()) / (advantages.std(ddof=1) + 1e-8)
+
+                # clipped surrogate objective
+                log_ratio = log_prob - batch.old_log_prob
+                ratio = log_ratio.exp()
+                policy_loss_1 = ratio * advantages
+                policy_loss_2 = ratio.clip(1.0 - clip_range, 1.0 + clip_range) * advantages
+                policy_loss = -corenn.minimum(policy_loss_1, policy_loss_2).mean()
+
+                # value loss, optionally clipped around the rollout's values
+                if clip_range_vf is None:
+                    values_pred = values
+                else:
+                    values_pred = (values - batch.old_values).clip(-clip_range_vf, clip_range_vf) + batch.old_values
+                value_loss = F.mse_loss(values_pred, batch.returns)
+
+                entropy_loss = -entropy.mean()
+                loss = policy_loss + self.vf_coef * value_loss
+                if self.ent_coef != 0.0:
+                    loss = loss + self.ent_coef * entropy_loss
+
+                # statistics (no graph): clip fraction and approximate KL, (r - 1) - log r
+                r, lr_ = ratio.data, log_ratio.data
+                pg_losses.append(float(policy_loss.data))
+                value_losses.append(float(value_loss.data))
+                entropy_losses.append(float(entropy_loss.data))
+                clip_fractions.append(float(np.mean(np.abs(r - 1.0) > clip_range)))
+                approx_kl = float(np.mean((r - 1.0) - lr_))
+                approx_kl_divs.append(approx_kl)
+                if self.target_kl is not None and approx_kl > 1.5 * self.target_kl:
+                    continue_training = False
+                    if self.verbose >= 1:
+                        print(f"Early stopping at step {epoch} due to reaching max kl: {approx_kl:.2f}")
+                    break
+
+                policy.optimizer.zero_grad()
+                loss.backward()
+                clip_grad_norm_(params, self.max_grad_norm)
+                policy.optimizer.step()
+            self._n_updates += 1
+            if not continue_training:
+                break
+
+        explained_var = self.explained_variance(buf.values.ravel(), buf.returns.ravel())
+        log = self.logger.record
+        log("train/entropy_loss", float(np.mean(entropy_losses)) if entropy_losses else float("nan"))
+        log("train/policy_gradient_loss", float(np.mean(pg_losses)) if pg_losses else float("nan"))
+        log("train/value_loss", float(np.mean(value_losses)) if value_losses else float("nan"))
+        log("train/approx_kl", float(np.mean(approx_kl_divs)) if approx_kl_divs else float("nan"))
+        log("train/clip_fraction", float(np.mean(clip_fractions)) if clip_fractions else float("nan"))
+        log("train/loss", float(loss.data))
+        log("train/explained_variance", explained_var)
+        if hasattr(policy, "log_std"):
+            log("train/std", float(np.exp(policy.log_std.data).mean()))
+        log("train/n_updates", self._n_updates, exclude="tensorboard")
+        log("train/clip_range", clip_range)
+        if clip_range_vf is not None:
+            log("train/clip_range_vf", clip_range_vf)
+
+    def learn(self, total_timesteps: int, callback=None, log_interval: int = 1, tb_log_name: str = "PPO",
+              reset_num_timesteps: bool = True, progress_bar: bool = False):
+        return super().learn(total_timesteps, callback, log_interval, tb_log_name, reset_num_timesteps, progress_bar)
