@@ -21,13 +21,10 @@ import numpy as np
 import yaml
 
 from rl.core.logger import get_latest_run_id
-from rl.hyperparams import available_algos, load_hyperparams, parse_cli_value, parse_literal
+from rl.hyperparams import (HyperparameterError, available_algos, check_kwargs, load_hyperparams, parse_params,
+                            preprocess_hyperparams)
 
-__all__ = ["main", "build_parser", "CLIError", "safe_env_name", "preprocess_hyperparams"]
-
-UNSUPPORTED_KEYS = ("env_wrapper", "vec_env_wrapper", "frame_stack", "callback", "use_sde",
-                    "sde_sample_freq", "use_sde_at_warmup")
-
+__all__ = ["main", "build_parser", "CLIError", "safe_env_name", "run_folder"]
 
 class CLIError(Exception):
     """A user-facing error: printed as 'error: ...' with exit status 2."""
@@ -68,85 +65,6 @@ def get_algo_class(name: str, algos: dict):
     return algos[name]
 
 
-def make_action_noise(noise_type: str, noise_std: float, action_space: gym.Space):
-    """rl-zoo3's noise_type/noise_std -> NormalActionNoise or OrnsteinUhlenbeckActionNoise."""
-    from rl.core.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
-
-    if not isinstance(action_space, gym.spaces.Box):
-        raise CLIError(f"noise_type needs a continuous (Box) action space, got {action_space}")
-    n = int(np.prod(action_space.shape))
-    mean, sigma = np.zeros(n), float(noise_std) * np.ones(n)
-    if noise_type == "normal":
-        return NormalActionNoise(mean=mean, sigma=sigma)
-    if noise_type == "ornstein-uhlenbeck":
-        return OrnsteinUhlenbeckActionNoise(mean=mean, sigma=sigma)
-    raise CLIError(f"unknown noise_type {noise_type!r}; use 'normal' or 'ornstein-uhlenbeck'")
-
-
-def _resolve_rl_class(name: str):
-    import rl
-
-    cls = getattr(rl, name.split(".")[-1], None)
-    if cls is None:
-        raise CLIError(f"replay_buffer_class {name!r} is not available: rl exports no {name.split('.')[-1]}")
-    return cls
-
-
-def _no_names(dotted: str):
-    raise ValueError(f"unexpected name {dotted!r}")
-
-
-def preprocess_hyperparams(hyperparams: dict, action_space: gym.Space) -> dict:
-    """YAML/CLI values -> constructor kwargs (policy, n_timesteps and n_envs already removed).
-
-    Parses policy_kwargs / replay_buffer_kwargs / normalize strings safely, turns noise_type and
-    noise_std into `action_noise`, looks up replay_buffer_class in `rl`, train_freq list -> tuple.
-    Schedule strings such as 'lin_0.001' are passed through (the algorithms read them).
-    """
-    kwargs = {}
-    for key, value in hyperparams.items():
-        if key in UNSUPPORTED_KEYS:
-            raise CLIError(f"hyperparameter {key!r} (rl-zoo3) is not supported here; remove it")
-        try:
-            if key in ("policy_kwargs", "replay_buffer_kwargs") and isinstance(value, str):
-                value = parse_literal(value)
-            elif key == "normalize" and isinstance(value, str):
-                value = parse_literal(value, resolve=_no_names)
-        except ValueError as exc:
-            raise CLIError(f"{key}: {exc}") from None
-        if key == "train_freq" and isinstance(value, list):
-            value = tuple(value)
-        kwargs[key] = value
-    noise_type = kwargs.pop("noise_type", None)
-    noise_std = kwargs.pop("noise_std", 0.1)
-    if noise_type is not None:
-        kwargs["action_noise"] = make_action_noise(noise_type, noise_std, action_space)
-    if isinstance(kwargs.get("replay_buffer_class"), str):
-        kwargs["replay_buffer_class"] = _resolve_rl_class(kwargs["replay_buffer_class"])
-    return kwargs
-
-
-def check_kwargs(algo_cls, kwargs: dict) -> None:
-    params = inspect.signature(algo_cls.__init__).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return
-    unknown = sorted(set(kwargs) - set(params))
-    if unknown:
-        accepted = sorted(k for k in params if k not in ("self", "policy", "env"))
-        raise CLIError(f"{algo_cls.__name__} does not take {', '.join(unknown)}; it takes {', '.join(accepted)}")
-
-
-def parse_params(items) -> dict:
-    """['n_steps:64', 'learning_rate:lin_1e-3'] -> {'n_steps': 64, 'learning_rate': 'lin_1e-3'}."""
-    out = {}
-    for item in items or []:
-        key, sep, value = item.partition(":")
-        if not sep or not key:
-            raise CLIError(f"-params expects key:value pairs, got {item!r}")
-        out[key.strip()] = parse_cli_value(value.strip())
-    return out
-
-
 def run_folder(log_folder: str, algo: str, env_id: str, exp_id: int = 0) -> str:
     """{log_folder}/{algo}/{env}_{exp_id}, the latest run for exp_id=0; CLIError if missing."""
     root = os.path.join(log_folder, algo)
@@ -159,17 +77,25 @@ def run_folder(log_folder: str, algo: str, env_id: str, exp_id: int = 0) -> str:
     return folder
 
 
+def _agents_zoo():
+    """The agents_zoo package, or None if it is not installed."""
+    try:
+        import agents_zoo
+    except ImportError:
+        return None
+    return agents_zoo
+
+
 def load_model(args, algos):
     """The trained agent named by --algo/--env/-f/--exp-id (or the zoo's, if no run exists)."""
     algo_cls = get_algo_class(args.algo, algos)
     try:
         folder = run_folder(args.log_folder, args.algo, args.env, args.exp_id)
     except CLIError:
-        import agents_zoo
-
-        if args.exp_id == 0 and callable(getattr(agents_zoo, "load", None)):
+        zoo = _agents_zoo()
+        if args.exp_id == 0 and callable(getattr(zoo, "load", None)):
             print(f"No local run found; loading {args.algo} on {args.env} from the agents zoo")
-            return agents_zoo.load(args.algo, args.env)
+            return zoo.load(args.algo, args.env)
         raise
     name = "best_model.npz" if args.load_best else f"{safe_env_name(args.env)}.npz"
     if args.load_checkpoint is not None:
@@ -182,17 +108,82 @@ def load_model(args, algos):
     return algo_cls.load(path)
 
 
+def _hyperparams_for(args, algo_cls) -> tuple[dict, str]:
+    """YAML entry (by algo name, else by class name) updated with -params; {} if there is no file."""
+    for name in (args.algo, algo_cls.__name__.lower()):
+        try:
+            hyperparams, entry = load_hyperparams(name, args.env)
+            break
+        except FileNotFoundError:
+            continue
+        except KeyError as exc:
+            raise CLIError(str(exc).strip("'\"")) from None
+    else:
+        print(f"No hyperparameter file for {args.algo}: using the algorithm's defaults")
+        hyperparams, entry = {}, "none"
+    hyperparams.update(parse_params(args.params))
+    return hyperparams, entry
+
+
+def _is_tabular(algo_cls) -> bool:
+    return "policy" not in inspect.signature(algo_cls.__init__).parameters
+
+
+def _new_run_folder(args) -> tuple[str, str]:
+    env_name = safe_env_name(args.env)
+    log_root = os.path.join(args.log_folder, args.algo)
+    save_path = os.path.join(log_root, f"{env_name}_{get_latest_run_id(log_root, env_name) + 1}")
+    os.makedirs(save_path, exist_ok=True)
+    return save_path, os.path.join(save_path, f"{env_name}.npz")
+
+
+def _write_config(args, save_path: str, entry: str, config: dict) -> None:
+    with open(os.path.join(save_path, "config.yml"), "w") as fh:
+        yaml.safe_dump({"algo": args.algo, "env": args.env, "hyperparams_entry": entry, "hyperparams": config}, fh)
+    with open(os.path.join(save_path, "args.yml"), "w") as fh:
+        yaml.safe_dump(vars(args), fh)
+
+
+def _learn_and_save(model, model_path: str, learn) -> int:
+    """Run `learn()`; Ctrl-C stops it and still saves. Returns the exit status (130 after Ctrl-C)."""
+    status = 0
+    try:
+        learn()
+    except KeyboardInterrupt:
+        print(f"\nInterrupted at {getattr(model, 'num_timesteps', '?')} timesteps: saving a checkpoint before exiting")
+        status = 130
+    finally:
+        model.save(model_path)
+    print(f"Model saved to {model_path}")
+    return status
+
+
+def _train_tabular(args, algo_cls, hyperparams: dict, entry: str) -> int:
+    """QLearning / ValueIteration: one plain env, no callbacks or TensorBoard."""
+    if args.trained_agent:
+        raise CLIError(f"-i is not supported for the tabular agent {algo_cls.__name__}")
+    n_timesteps = int(args.n_timesteps if args.n_timesteps > 0 else float(hyperparams.pop("n_timesteps", 1e5)))
+    hyperparams.pop("n_timesteps", None)
+    check_kwargs(algo_cls, hyperparams)
+    if "seed" in inspect.signature(algo_cls.__init__).parameters:
+        hyperparams["seed"] = args.seed
+    save_path, model_path = _new_run_folder(args)
+    _write_config(args, save_path, entry, dict(hyperparams, n_timesteps=n_timesteps))
+    model = algo_cls(args.env, **hyperparams)
+    steps = f" for {n_timesteps} steps" if hasattr(model, "num_timesteps") else ""
+    print(f"Training {args.algo} on {args.env}{steps} ({entry!r} hyperparameters)")
+    return _learn_and_save(model, model_path, lambda: model.learn(n_timesteps))
+
+
 def cmd_train(args, algos) -> int:
     from rl.core.callbacks import CheckpointCallback, EvalCallback
     from rl.core.vec_env import make_vec_env
 
     algo_cls = get_algo_class(args.algo, algos)
     ensure_registered(args.env)
-    try:
-        hyperparams, entry = load_hyperparams(args.algo, args.env)
-    except (FileNotFoundError, KeyError) as exc:
-        raise CLIError(str(exc).strip("'\"")) from None
-    hyperparams.update(parse_params(args.params))
+    hyperparams, entry = _hyperparams_for(args, algo_cls)
+    if _is_tabular(algo_cls):
+        return _train_tabular(args, algo_cls, hyperparams, entry)
     n_timesteps = int(args.n_timesteps if args.n_timesteps > 0 else float(hyperparams.pop("n_timesteps", 1e6)))
     hyperparams.pop("n_timesteps", None)
     n_envs = int(args.n_envs or hyperparams.pop("n_envs", 1))
@@ -205,16 +196,10 @@ def cmd_train(args, algos) -> int:
     kwargs = preprocess_hyperparams(hyperparams, env.single_action_space)
     check_kwargs(algo_cls, kwargs)
 
-    env_name = safe_env_name(args.env)
-    log_root = os.path.join(args.log_folder, args.algo)
-    save_path = os.path.join(log_root, f"{env_name}_{get_latest_run_id(log_root, env_name) + 1}")
-    os.makedirs(save_path, exist_ok=True)
-    tensorboard_log = save_path if args.tensorboard_log is None else os.path.join(args.tensorboard_log, env_name)
-    config = dict(hyperparams, n_timesteps=n_timesteps, n_envs=n_envs, policy=policy)
-    with open(os.path.join(save_path, "config.yml"), "w") as fh:
-        yaml.safe_dump({"algo": args.algo, "env": args.env, "hyperparams_entry": entry, "hyperparams": config}, fh)
-    with open(os.path.join(save_path, "args.yml"), "w") as fh:
-        yaml.safe_dump(vars(args), fh)
+    save_path, model_path = _new_run_folder(args)
+    tensorboard_log = save_path if args.tensorboard_log is None else os.path.join(args.tensorboard_log,
+                                                                                  safe_env_name(args.env))
+    _write_config(args, save_path, entry, dict(hyperparams, n_timesteps=n_timesteps, n_envs=n_envs, policy=policy))
     print(f"Training {args.algo} on {args.env} for {n_timesteps} steps ({entry!r} hyperparameters)")
     print(f"Saving to {save_path}")
 
@@ -222,12 +207,9 @@ def cmd_train(args, algos) -> int:
         if not os.path.exists(args.trained_agent):
             raise CLIError(f"--trained-agent {args.trained_agent} does not exist")
         model = algo_cls.load(args.trained_agent, env=env, tensorboard_log=tensorboard_log, verbose=args.verbose)
-        reset_num_timesteps = False
     else:
         model = algo_cls(policy, env, seed=args.seed, tensorboard_log=tensorboard_log, verbose=args.verbose,
                          **kwargs)
-        reset_num_timesteps = True
-
     callbacks = []
     if args.save_freq > 0:
         callbacks.append(CheckpointCallback(save_freq=max(args.save_freq // n_envs, 1), save_path=save_path,
@@ -237,18 +219,12 @@ def cmd_train(args, algos) -> int:
         callbacks.append(EvalCallback(eval_env, n_eval_episodes=args.eval_episodes,
                                       eval_freq=max(args.eval_freq // n_envs, 1), best_model_save_path=save_path,
                                       log_path=save_path, deterministic=True, verbose=args.verbose))
-    model_path = os.path.join(save_path, f"{env_name}.npz")
-    status = 0
     try:
-        model.learn(n_timesteps, callback=callbacks, progress_bar=args.progress,
-                    reset_num_timesteps=reset_num_timesteps)
-    except KeyboardInterrupt:
-        print(f"\nInterrupted at {model.num_timesteps} timesteps: saving a checkpoint before exiting")
-        status = 130
+        status = _learn_and_save(model, model_path, lambda: model.learn(
+            n_timesteps, callback=callbacks, progress_bar=args.progress,
+            reset_num_timesteps=not args.trained_agent))
     finally:
-        model.save(model_path)
         env.close()
-    print(f"Model saved to {model_path}")
     tb_dir = getattr(getattr(model, "logger", None), "dir", None)
     if tb_dir:
         print(f"TensorBoard logs in {tb_dir} (view: tensorboard --logdir {os.path.dirname(tb_dir)})")
@@ -278,7 +254,9 @@ def cmd_enjoy(args, algos) -> int:
     model = load_model(args, algos)
     env = gym.make(args.env, render_mode=render_mode)
     if render_mode is not None and render_mode not in env.metadata.get("render_modes", []):
-        raise CLIError(f"{args.env} cannot render in {render_mode!r} mode; it offers {env.metadata.get('render_modes')}")
+        offered = env.metadata.get("render_modes")
+        env.close()
+        raise CLIError(f"{args.env} cannot render in {render_mode!r} mode; it offers {offered}")
     deterministic = not args.stochastic
     obs, _ = env.reset(seed=args.seed)
     frames = [env.render()] if render_mode == "rgb_array" else []
@@ -323,9 +301,8 @@ def cmd_eval(args, algos) -> int:
 
 
 def cmd_zoo(args, algos) -> int:
-    import agents_zoo
-
-    listing = agents_zoo.list() if callable(getattr(agents_zoo, "list", None)) else None
+    zoo = _agents_zoo()
+    listing = zoo.list() if callable(getattr(zoo, "list", None)) else None
     if not listing:
         print("The agents zoo is empty: no pretrained agents are shipped yet.")
     elif isinstance(listing, str):
@@ -397,6 +374,6 @@ def main(argv=None, algos=None) -> int:
         return 2
     try:
         return commands[args.command](args, get_algos(algos) if args.command != "zoo" else algos)
-    except CLIError as exc:
+    except (CLIError, HyperparameterError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -120,4 +120,5 @@ class KNeighborsClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         """X: (m, d) -> labels (m,)."""
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        idx = self.predict_proba(X).argmax(axis=1)
+        return self.classes_[idx]

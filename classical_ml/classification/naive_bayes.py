@@ -39,7 +39,8 @@ class _BaseNB(ClassifierMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         """X: (n, d) -> labels (n,)."""
-        return self.classes_[self._joint_log_likelihood(X).argmax(axis=1)]
+        idx = self._joint_log_likelihood(X).argmax(axis=1)
+        return self.classes_[idx]
 
 
 class GaussianNB(_BaseNB):

@@ -53,20 +53,19 @@ class BaseForest(BaseEstimator):
         return np.column_stack([t.tree_.apply(X) for t in self.estimators_])
 
 
-_DOC_PARAMS = """
-    Parameters: ``n_estimators`` trees, each grown on a bootstrap sample
-    (``bootstrap=True``) and trying ``max_features`` random features per split;
-    the tree parameters (``criterion``, ``max_depth``, ``min_samples_split``,
-    ``min_samples_leaf``, ``min_impurity_decrease``) as in the single tree.
-    Fitted attributes: ``estimators_`` (list of trees),
-    ``feature_importances_`` (d,), ``n_features_in_``."""
-
-
 class RandomForestClassifier(ClassifierMixin, BaseForest):
-    __doc__ = ("Random forest classifier, as "
-               "``sklearn.ensemble.RandomForestClassifier``; averages the "
-               "trees' class probabilities.\n" + _DOC_PARAMS +
-               " Also ``classes_`` (k,), ``n_classes_``.\n")
+    """Random forest classifier, as ``sklearn.ensemble.RandomForestClassifier``.
+
+    ``n_estimators`` CART trees, each grown on a bootstrap sample
+    (``bootstrap=True``) and trying ``max_features`` random features per
+    split; tree parameters (``criterion``, ``max_depth``,
+    ``min_samples_split``, ``min_samples_leaf``, ``min_impurity_decrease``)
+    as in ``DecisionTreeClassifier``. Predicts the argmax of the trees'
+    mean class probabilities.
+
+    Fitted attributes: ``estimators_`` (list of trees), ``classes_`` (k,),
+    ``n_classes_``, ``feature_importances_`` (d,), ``n_features_in_``.
+    """
 
     _tree_cls = DecisionTreeClassifier
 
@@ -99,13 +98,20 @@ class RandomForestClassifier(ClassifierMixin, BaseForest):
 
     def predict(self, X) -> np.ndarray:
         """X: (n, d) -> labels (n,)."""
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        idx = self.predict_proba(X).argmax(axis=1)
+        return self.classes_[idx]
 
 
 class RandomForestRegressor(RegressorMixin, BaseForest):
-    __doc__ = ("Random forest regressor, as "
-               "``sklearn.ensemble.RandomForestRegressor``; averages the "
-               "trees' predictions.\n" + _DOC_PARAMS + "\n")
+    """Random forest regressor, as ``sklearn.ensemble.RandomForestRegressor``.
+
+    Parameters as ``RandomForestClassifier`` with the squared-error
+    criterion; ``max_features=1.0`` (all features) by default, as in
+    scikit-learn. Predicts the mean of the trees' predictions.
+
+    Fitted attributes: ``estimators_``, ``feature_importances_`` (d,),
+    ``n_features_in_``.
+    """
 
     _tree_cls = DecisionTreeRegressor
 

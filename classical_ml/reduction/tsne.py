@@ -58,17 +58,31 @@ def conditional_probabilities(D: np.ndarray, perplexity: float,
     return P
 
 
-def kl_gradient(Y: np.ndarray, P: np.ndarray, dof: float
-                ) -> tuple[float, np.ndarray]:
-    """KL(P || Q) and its gradient for embedding Y (n, c); P (n, n) joint."""
+def kl_gradient(Y: np.ndarray, P: np.ndarray, dof: float,
+                compute_error: bool = True) -> tuple[float, np.ndarray]:
+    """KL(P || Q) and its gradient for embedding Y (n, c); P (n, n) joint.
+
+    The KL value costs an extra pass of logs; with ``compute_error=False``
+    it is returned as NaN.
+    """
     W = squared_pairwise(Y)
-    W /= dof
+    if dof != 1.0:
+        W /= dof
     W += 1.0
-    W **= -(dof + 1.0) / 2.0
+    if dof == 1.0:
+        np.reciprocal(W, out=W)
+    else:
+        W **= -(dof + 1.0) / 2.0
     np.fill_diagonal(W, 0.0)
-    Q = np.maximum(W / W.sum(), _EPS)
-    kl = float(np.sum(P * np.log(np.maximum(P, _EPS) / Q)))
-    PQ = (P - Q) * W
+    Q = W * (1.0 / W.sum())
+    np.maximum(Q, _EPS, out=Q)
+    np.fill_diagonal(Q, 0.0)
+    kl = np.nan
+    if compute_error:
+        kl = float(np.sum(P * np.log(np.maximum(P, _EPS)
+                                     / np.maximum(Q, _EPS))))
+    PQ = np.subtract(P, Q, out=Q)
+    PQ *= W                                   # (p_ij - q_ij) * w_ij
     grad = (2.0 * (dof + 1.0) / dof) * (PQ.sum(axis=1)[:, None] * Y - PQ @ Y)
     return kl, grad
 
@@ -152,14 +166,12 @@ class TSNE(BaseEstimator):
         np.fill_diagonal(P, 0.0)
         Y = self._initial_embedding(X, rng)
         dof = max(self.n_components - 1, 1)
-        state = {"update": np.zeros_like(Y), "gains": np.ones_like(Y)}
         P *= self.early_exaggeration
-        Y, kl, it = self._descend(Y, P, dof, 0, self._EXPLORATION_ITER, 0.5,
-                                  state)
+        Y, kl, it = self._descend(Y, P, dof, 0, self._EXPLORATION_ITER, 0.5)
         P /= self.early_exaggeration
         if it + 1 < self.max_iter:
             Y, kl, it = self._descend(Y, P, dof, it + 1, int(self.max_iter),
-                                      0.8, state)
+                                      0.8)
         self.embedding_ = Y
         self.kl_divergence_ = kl
         self.n_iter_ = it
@@ -170,15 +182,21 @@ class TSNE(BaseEstimator):
         self.fit_transform(X)
         return self
 
-    def _descend(self, Y, P, dof, start, stop, momentum, state):
-        """Gradient descent with momentum and gains from ``start`` to ``stop``."""
-        update, gains = state["update"], state["gains"]
+    def _descend(self, Y, P, dof, start, stop, momentum):
+        """Gradient descent with momentum and per-coordinate gains.
+
+        Runs iterations ``start`` to ``stop - 1``; each stage starts with zero
+        velocity and unit gains, as in scikit-learn.
+        """
+        update, gains = np.zeros_like(Y), np.ones_like(Y)
         lr = self.learning_rate_
         best_error, best_iter = np.inf, start
         kl, it = np.inf, start
         for it in range(start, stop):
             check = (it + 1) % 50 == 0 or it == stop - 1
-            kl, grad = kl_gradient(Y, P, dof)
+            error, grad = kl_gradient(Y, P, dof, compute_error=check)
+            if check:
+                kl = error
             inc = update * grad < 0.0
             gains[inc] += 0.2
             gains[~inc] *= 0.8

@@ -134,8 +134,8 @@ def _best_split(Xn: np.ndarray, tn: np.ndarray, counts, criterion: str,
         else:
             score = _class_scores(tn[order], counts, criterion, nl, nr, xlogx)
         score[~valid] = -np.inf
-        flat = int(np.argmax(score))
-        pos, col = divmod(flat, kb)
+        # ties: first column in the (random) feature order, then first row
+        col, pos = divmod(int(np.argmax(score.T)), m - 1)
         if best is None or score[pos, col] > best[0] + 1e-12 * abs(best[0]):
             lo, hi = Xs[pos, col], Xs[pos + 1, col]
             thr = (lo + hi) / 2.0
@@ -218,7 +218,7 @@ def grow_tree(X: np.ndarray, y: np.ndarray, n_classes, criterion: str,
                 or m < 2 * min_samples_leaf or imp <= 1e-12):
             continue
         # draw features until max_features non-constant ones are found
-        perm = rng.permutation(d) if max_features < d else np.arange(d)
+        perm = rng.permutation(d)   # random order also breaks score ties
         cand, Xn, taken, found_n = [], [], 0, 0
         while taken < d and found_n < max_features:
             feats = perm[taken:taken + (batch if taken == 0 else d)]

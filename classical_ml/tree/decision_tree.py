@@ -58,7 +58,8 @@ class BaseDecisionTree(BaseEstimator):
 
     def apply(self, X) -> np.ndarray:
         """X: (n, d) -> id of the leaf each sample lands in, (n,)."""
-        return self.tree_.apply(self._validate_X(X))
+        X = self._validate_X(X)
+        return self.tree_.apply(X)
 
     def get_depth(self) -> int:
         """Depth of the fitted tree (a lone root has depth 0)."""
@@ -110,7 +111,8 @@ class DecisionTreeClassifier(ClassifierMixin, BaseDecisionTree):
 
     def predict_proba(self, X) -> np.ndarray:
         """X: (n, d) -> leaf class fractions (n, k), columns as ``classes_``."""
-        return self.tree_.predict(self._validate_X(X))
+        X = self._validate_X(X)
+        return self.tree_.predict(X)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """Log of ``predict_proba``: (n, k)."""
@@ -119,7 +121,8 @@ class DecisionTreeClassifier(ClassifierMixin, BaseDecisionTree):
 
     def predict(self, X) -> np.ndarray:
         """X: (n, d) -> labels (n,)."""
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        idx = self.predict_proba(X).argmax(axis=1)
+        return self.classes_[idx]
 
 
 class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
@@ -155,4 +158,5 @@ class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
 
     def predict(self, X) -> np.ndarray:
         """X: (n, d) -> predicted targets (n,)."""
-        return self.tree_.predict(self._validate_X(X))[:, 0]
+        X = self._validate_X(X)
+        return self.tree_.predict(X)[:, 0]

@@ -315,18 +315,19 @@ class ProgressBarCallback(BaseCallback):
     def __init__(self):
         super().__init__()
         self.pbar = None
-        self._last = 0
+        self._last = self._target = 0
 
     def _on_training_start(self) -> None:
         # SB3 semantics: locals["total_timesteps"] is the absolute target (it includes the steps
         # done before a resumed learn(..., reset_num_timesteps=False)).
         self._last = self.model.num_timesteps
-        total = int(self.locals.get("total_timesteps", self._last))
-        self.pbar = ProgressBar(total=max(total - self._last, 0))
+        self._target = max(int(self.locals.get("total_timesteps", self._last)), self._last)
+        self.pbar = ProgressBar(total=self._target - self._last)
 
     def _on_step(self) -> bool:
-        self.pbar.update(self.num_timesteps - self._last)
-        self._last = self.num_timesteps
+        now = min(self.num_timesteps, self._target)  # the last rollout may overshoot the target
+        self.pbar.update(now - self._last)
+        self._last = now
         return True
 
     def _on_training_end(self) -> None:

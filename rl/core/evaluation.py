@@ -43,7 +43,7 @@ def run_episodes(model, env, n_eval_episodes: int = 10, deterministic: bool = Tr
     """
     if int(n_eval_episodes) <= 0:
         raise ValueError(f"n_eval_episodes must be positive, got {n_eval_episodes}")
-    created = not isinstance(env, gym.vector.VectorEnv)
+    created = isinstance(env, str)  # close only what we made; a passed Env stays open
     env = as_vec_env(env)
     mode = env.metadata.get("autoreset_mode", gym.vector.AutoresetMode.NEXT_STEP)
     if mode == gym.vector.AutoresetMode.DISABLED:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import glob
 import os
+import socket
 import sys
 import time
 from collections import defaultdict
@@ -74,26 +75,43 @@ class _StdoutFormat:
         pass
 
 
+def _event_file_path(folder: str) -> str:
+    """TensorBoard's file name pattern, stamped so that it sorts after any event file already in
+    `folder` (TensorBoard reads a run's files in name order; a resumed run must come last)."""
+    stamp = int(time.time())
+    for name in os.listdir(folder):
+        parts = name.split(".")
+        if name.startswith("events.out.tfevents.") and len(parts) > 3 and parts[3].isdigit():
+            stamp = max(stamp, int(parts[3]) + 1)
+    return os.path.join(folder, f"events.out.tfevents.{stamp:010d}.{socket.gethostname()}.{os.getpid()}.corenn")
+
+
 class _TensorBoardFormat:
-    """Writes numeric values as TensorBoard scalar events (event file in `folder`)."""
+    """Writes numeric values as TensorBoard scalar events (one event file in `folder`)."""
 
     def __init__(self, folder: str):
         from tensorboard.compat.proto import event_pb2, summary_pb2
-        from tensorboard.summary.writer.event_file_writer import EventFileWriter
+        from tensorboard.summary.writer.record_writer import RecordWriter
 
         self._event_pb2, self._summary_pb2 = event_pb2, summary_pb2
-        self.writer = EventFileWriter(folder)
+        os.makedirs(folder, exist_ok=True)
+        self.path = _event_file_path(folder)
+        self.writer = RecordWriter(open(self.path, "wb"))
+        self.writer.write(event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2").SerializeToString())
+        self.writer.flush()
 
     def write(self, values: dict, step: int) -> None:
         summary = self._summary_pb2.Summary(value=[
             self._summary_pb2.Summary.Value(tag=key, simple_value=float(value))
             for key, value in sorted(values.items()) if _is_number(value)])
         if summary.value:
-            self.writer.add_event(self._event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary))
-        self.writer.flush()
+            event = self._event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary)
+            self.writer.write(event.SerializeToString())
+            self.writer.flush()
 
     def close(self) -> None:
-        self.writer.close()
+        if not self.writer.closed:
+            self.writer.close()
 
 
 class Logger:

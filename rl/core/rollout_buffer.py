@@ -87,9 +87,11 @@ class RolloutBuffer:
 
     def compute_returns_and_advantage(self, last_values: np.ndarray, dones: np.ndarray) -> None:
         """last_values: (N,) V(obs after the last step); dones: (N,) whether that step ended an episode."""
+        self.last_values = np.asarray(last_values, np.float32).reshape(self.n_envs)
+        self.last_dones = np.asarray(dones, np.float32).reshape(self.n_envs)
         self.advantages, self.returns = compute_gae(
-            self.rewards, self.values, self.episode_starts, np.asarray(last_values).reshape(self.n_envs),
-            dones, self.gamma, self.gae_lambda)
+            self.rewards, self.values, self.episode_starts, self.last_values, self.last_dones,
+            self.gamma, self.gae_lambda)
 
     def flat(self) -> RolloutBufferSamples:
         """All stored data with (T, N) flattened to T*N (views, no copies)."""

@@ -9,17 +9,27 @@ activation functions and optimizers, which resolve to corenn classes. Nothing is
 from __future__ import annotations
 
 import ast
+import inspect
 import os
 
+import gymnasium as gym
+import numpy as np
 import yaml
 
-__all__ = ["HYPERPARAMS_DIR", "available_algos", "read_yaml", "load_hyperparams", "parse_literal",
-           "parse_cli_value", "resolve_name", "check_schedule"]
+__all__ = ["HYPERPARAMS_DIR", "HyperparameterError", "available_algos", "read_yaml", "load_hyperparams",
+           "parse_literal", "parse_cli_value", "parse_params", "resolve_name", "check_schedule",
+           "preprocess_hyperparams", "accepted_kwargs", "check_kwargs", "make_action_noise"]
 
 HYPERPARAMS_DIR = os.path.dirname(os.path.abspath(__file__))
 
 ACTIVATIONS = ("ReLU", "Tanh", "ELU", "LeakyReLU", "Sigmoid", "GELU", "SiLU", "Softplus", "Identity")
 OPTIMIZERS = ("Adam", "AdamW", "SGD", "RMSprop")
+UNSUPPORTED_KEYS = ("env_wrapper", "vec_env_wrapper", "frame_stack", "callback", "use_sde",
+                    "sde_sample_freq", "use_sde_at_warmup")
+
+
+class HyperparameterError(ValueError):
+    """A hyperparameter that cannot be used (unknown key, unsafe or unreadable value)."""
 
 
 def available_algos() -> list[str]:
@@ -71,7 +81,7 @@ def _dotted(node) -> str | None:
     return None
 
 
-def _eval(node, text: str, resolve):
+def _read(node, text: str, resolve):
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool, type(None))):
         return node.value
     if (isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd))
@@ -79,14 +89,14 @@ def _eval(node, text: str, resolve):
             and not isinstance(node.operand.value, bool)):
         return -node.operand.value if isinstance(node.op, ast.USub) else node.operand.value
     if isinstance(node, ast.List):
-        return [_eval(e, text, resolve) for e in node.elts]
+        return [_read(e, text, resolve) for e in node.elts]
     if isinstance(node, ast.Tuple):
-        return tuple(_eval(e, text, resolve) for e in node.elts)
+        return tuple(_read(e, text, resolve) for e in node.elts)
     if isinstance(node, ast.Dict) and None not in node.keys:
-        return {_eval(k, text, resolve): _eval(v, text, resolve) for k, v in zip(node.keys, node.values)}
+        return {_read(k, text, resolve): _read(v, text, resolve) for k, v in zip(node.keys, node.values)}
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict"
             and not node.args and all(kw.arg is not None for kw in node.keywords)):
-        return {kw.arg: _eval(kw.value, text, resolve) for kw in node.keywords}
+        return {kw.arg: _read(kw.value, text, resolve) for kw in node.keywords}
     dotted = _dotted(node)
     if dotted is not None:
         return resolve(dotted)
@@ -105,7 +115,7 @@ def parse_literal(text: str, resolve=resolve_name):
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise ValueError(f"cannot parse {text!r}: {exc.msg}") from None
-    return _eval(tree.body, text, resolve)
+    return _read(tree.body, text, resolve)
 
 
 def parse_cli_value(text: str):
@@ -132,3 +142,96 @@ def check_schedule(value) -> float:
                 except ValueError:
                     continue
     raise ValueError(f"cannot read schedule {value!r}: expected a number or 'lin_<initial>' such as 'lin_0.001'")
+
+
+def make_action_noise(noise_type: str, noise_std: float, action_space: gym.Space):
+    """rl-zoo3's noise_type/noise_std -> NormalActionNoise or OrnsteinUhlenbeckActionNoise."""
+    from rl.core.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
+
+    if not isinstance(action_space, gym.spaces.Box):
+        raise HyperparameterError(f"noise_type needs a continuous (Box) action space, got {action_space}")
+    n = int(np.prod(action_space.shape))
+    mean, sigma = np.zeros(n), float(noise_std) * np.ones(n)
+    if noise_type == "normal":
+        return NormalActionNoise(mean=mean, sigma=sigma)
+    if noise_type == "ornstein-uhlenbeck":
+        return OrnsteinUhlenbeckActionNoise(mean=mean, sigma=sigma)
+    raise HyperparameterError(f"unknown noise_type {noise_type!r}; use 'normal' or 'ornstein-uhlenbeck'")
+
+
+def _resolve_rl_class(name: str):
+    import rl
+
+    cls = getattr(rl, name.split(".")[-1], None)
+    if cls is None:
+        raise HyperparameterError(f"replay_buffer_class {name!r} is not available: "
+                                  f"rl exports no {name.split('.')[-1]}")
+    return cls
+
+
+def _no_names(dotted: str):
+    raise ValueError(f"unexpected name {dotted!r}")
+
+
+def preprocess_hyperparams(hyperparams: dict, action_space: gym.Space) -> dict:
+    """YAML/CLI values -> constructor kwargs (policy, n_timesteps and n_envs already removed).
+
+    Parses policy_kwargs / replay_buffer_kwargs / normalize strings safely, turns noise_type and
+    noise_std into `action_noise`, looks up replay_buffer_class in `rl`, train_freq list -> tuple.
+    Schedule strings such as 'lin_0.001' are passed through (the algorithms read them).
+    """
+    kwargs = {}
+    for key, value in hyperparams.items():
+        if key in UNSUPPORTED_KEYS:
+            raise HyperparameterError(f"hyperparameter {key!r} (rl-zoo3) is not supported here; remove it")
+        try:
+            if key in ("policy_kwargs", "replay_buffer_kwargs") and isinstance(value, str):
+                value = parse_literal(value)
+            elif key == "normalize" and isinstance(value, str):
+                value = parse_literal(value, resolve=_no_names)
+        except ValueError as exc:
+            raise HyperparameterError(f"{key}: {exc}") from None
+        if key == "train_freq" and isinstance(value, list):
+            value = tuple(value)
+        kwargs[key] = value
+    noise_type = kwargs.pop("noise_type", None)
+    noise_std = kwargs.pop("noise_std", 0.1)
+    if noise_type is not None:
+        kwargs["action_noise"] = make_action_noise(noise_type, noise_std, action_space)
+    if isinstance(kwargs.get("replay_buffer_class"), str):
+        kwargs["replay_buffer_class"] = _resolve_rl_class(kwargs["replay_buffer_class"])
+    return kwargs
+
+
+def accepted_kwargs(algo_cls) -> set | None:
+    """Constructor argument names, following **kwargs up the base classes (None: accepts anything)."""
+    names: set = set()
+    for cls in algo_cls.__mro__:
+        if "__init__" not in vars(cls) or cls is object:
+            continue
+        params = inspect.signature(cls.__init__).parameters
+        names |= {k for k, p in params.items() if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            return names - {"self"}
+    return None
+
+
+def check_kwargs(algo_cls, kwargs: dict) -> None:
+    """Every key must be a constructor argument of `algo_cls` (or of the bases its **kwargs reach)."""
+    accepted = accepted_kwargs(algo_cls)
+    unknown = [] if accepted is None else sorted(set(kwargs) - accepted)
+    if unknown:
+        shown = sorted(accepted - {"policy", "env"})
+        raise HyperparameterError(f"{algo_cls.__name__} does not take {', '.join(unknown)}; "
+                                  f"it takes {', '.join(shown)}")
+
+
+def parse_params(items) -> dict:
+    """['n_steps:64', 'learning_rate:lin_1e-3'] -> {'n_steps': 64, 'learning_rate': 'lin_1e-3'}."""
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition(":")
+        if not sep or not key:
+            raise HyperparameterError(f"-params expects key:value pairs, got {item!r}")
+        out[key.strip()] = parse_cli_value(value.strip())
+    return out

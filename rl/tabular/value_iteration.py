@@ -94,7 +94,8 @@ class ValueIteration:
             raise ValueError(f"{path} has no env id; pass env=")
         model = cls(env, gamma=meta["gamma"], theta=meta["theta"])
         if np.asarray(tables["V"]).shape != model.V.shape:
-            raise ValueError(f"saved values cover {np.asarray(tables['V']).shape[0]} states; the env has {model.n_states}")
+            raise ValueError(f"saved values cover {np.asarray(tables['V']).shape[0]} states; "
+                             f"the env has {model.n_states}")
         model.V = np.asarray(tables["V"])
         model.q_values = np.asarray(tables["q_values"])
         model.policy = np.asarray(tables["policy"], dtype=np.int64)

@@ -57,3 +57,47 @@ def test_buffer_guards():
     buf.add(np.zeros((1, 1)), np.zeros(1), [0.0], [1.0], [0.0], [0.0])
     with pytest.raises(RuntimeError, match="full"):
         buf.add(np.zeros((1, 1)), np.zeros(1), [0.0], [1.0], [0.0], [0.0])
+
+
+def test_rollout_bootstraps_truncation_but_not_termination():
+    """End to end: a truncated step gets gamma * V(final_obs) added to its reward; a terminated one does not."""
+    import gymnasium as gym
+
+    from rl import PPO
+
+    class Chain(gym.Env):
+        """Reward 1 per step; terminates after 2 steps when started with obs 0, else truncated at 3."""
+        observation_space = gym.spaces.Box(-10, 10, (1,), np.float32)
+        action_space = gym.spaces.Discrete(2)
+
+        def __init__(self, terminate):
+            self.terminate, self.t = terminate, 0
+
+        def reset(self, *, seed=None, options=None):
+            super().reset(seed=seed)
+            self.t = 0
+            return np.zeros(1, np.float32), {}
+
+        def step(self, action):
+            self.t += 1
+            obs = np.full(1, self.t, np.float32)
+            return obs, 1.0, self.terminate and self.t == 2, (not self.terminate) and self.t == 3, {}
+
+    env = gym.vector.SyncVectorEnv([lambda: Chain(True), lambda: Chain(False)],
+                                   autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+    model = PPO("MlpPolicy", env, n_steps=4, batch_size=8, gamma=0.5, seed=0)
+    seen = []
+
+    def fake_values(features):
+        seen.append(features.copy())
+        return features[:, 0] * 10.0  # V(obs) = 10 * obs
+
+    model.policy.predict_values = fake_values
+    _, callback = model._setup_learn(8)
+    model.collect_rollouts(model.env, callback, model.rollout_buffer, 4)
+    r = model.rollout_buffer.rewards
+    # env 0 terminates at t=2 (index 1): plain reward; env 1 is truncated at t=3 (index 2): 1 + 0.5 * V(3) = 16
+    np.testing.assert_allclose(r[:, 0], [1.0, 1.0, 1.0, 1.0])
+    np.testing.assert_allclose(r[:, 1], [1.0, 1.0, 16.0, 1.0])
+    np.testing.assert_allclose(model.rollout_buffer.episode_starts[:, 0], [1, 0, 1, 0])
+    np.testing.assert_allclose(model.rollout_buffer.episode_starts[:, 1], [1, 0, 0, 1])

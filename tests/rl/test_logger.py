@@ -120,3 +120,15 @@ def test_progress_bar_runs():
     bar.update(6)
     assert bar.bar.n == 10
     bar.close()
+
+
+def test_many_resumes_in_one_second_keep_file_order(tmp_path):
+    """TensorBoard reads a run's event files in name order: each resume must sort last."""
+    folder = str(tmp_path / "PPO_1")
+    for i in range(12):
+        logger = Logger(folder, ["tensorboard"])
+        logger.record("time/iterations", i)
+        logger.dump(i)
+        logger.close()
+    assert len(os.listdir(folder)) == 12
+    assert read_scalars(folder)["time/iterations"] == [(i, float(i)) for i in range(12)]

@@ -1,0 +1,236 @@
+"""Policies for continuous-action off-policy algorithms: SAC (squashed Gaussian actor) and
+TD3 / DDPG (deterministic actor), both with an ensemble of Q critics evaluated in one pass.
+
+Features (B, F) are the flat float32 observations made by `policies.ObsPreprocessor` (and the
+agent's normaliser). Actors work in the normalised action range [-1, 1]; `unscale_action` maps
+to the env's Box bounds (SB3's scale_action / unscale_action).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import gymnasium as gym
+import numpy as np
+
+import corenn
+from corenn import nn
+
+from .ensemble import FusedMLP, fused_linear
+from .policies import ObsPreprocessor, _jsonable, get_optimizer_class
+
+__all__ = ["squashed_gaussian", "SquashedGaussianActor", "DeterministicActor", "ContinuousCritic",
+           "SACPolicy", "TD3Policy", "LOG_STD_MIN", "LOG_STD_MAX"]
+
+LOG_STD_MIN, LOG_STD_MAX = -20.0, 2.0
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+_LOG_2 = math.log(2.0)
+
+
+def _tensor(x) -> corenn.Tensor:
+    return x if isinstance(x, corenn.Tensor) else corenn.Tensor(np.asarray(x, np.float32))
+
+
+def squashed_gaussian(head, eps: np.ndarray, with_log_prob: bool = True):
+    """Reparameterised tanh-Gaussian sample and its log-density, as two graph nodes.
+
+    head: (B, 2A) Tensor = [mean | log_std]; eps: (B, A) standard normal noise (zeros -> mode).
+        log_std <- clip(log_std, LOG_STD_MIN, LOG_STD_MAX);  u = mean + exp(log_std) * eps;  a = tanh(u)
+        log_prob(a) = sum_d [ -eps^2 / 2 - log_std - log sqrt(2 pi) - log(1 - tanh(u)^2) ]
+    using log(1 - tanh(u)^2) = 2 (log 2 - u - softplus(-2u)), exact for any u (no 1e-6 fudge).
+    Returns (actions (B, A) Tensor, log_prob (B,) Tensor or None).
+    """
+    head = _tensor(head)
+    hd = head.data
+    n_act = hd.shape[-1] // 2
+    mean, raw_log_std = hd[:, :n_act], hd[:, n_act:]
+    log_std = np.clip(raw_log_std, LOG_STD_MIN, LOG_STD_MAX)
+    std_eps = np.exp(log_std) * eps
+    u = mean + std_eps
+    a = np.tanh(u)
+    inside = (raw_log_std >= LOG_STD_MIN) & (raw_log_std <= LOG_STD_MAX)  # clamp passes gradients here
+    du_dls = std_eps * inside  # d u / d raw_log_std
+
+    def backward_actions(g):
+        gu = g * (1.0 - a * a)
+        return (np.concatenate([gu, gu * du_dls], axis=-1),)
+
+    actions = corenn.Tensor._node(a, (head,), backward_actions)
+    if not with_log_prob:
+        return actions, None
+    log_det = 2.0 * (_LOG_2 - u - np.logaddexp(0.0, -2.0 * u))  # log(1 - tanh(u)^2)
+    log_prob = (-0.5 * eps * eps - log_std - log_det).sum(axis=-1) - n_act * _HALF_LOG_2PI
+
+    def backward_log_prob(g):
+        gu = g[:, None] * (2.0 * a)  # d(-log_det)/du = 2 tanh(u)
+        return (np.concatenate([gu, gu * du_dls - g[:, None] * inside], axis=-1),)
+
+    return actions, corenn.Tensor._node(log_prob, (head,), backward_log_prob)
+
+
+class SquashedGaussianActor(nn.Module):
+    """SAC actor: features (B, F) -> MLP -> [mean | log_std] (B, 2A) -> tanh-Gaussian actions in [-1, 1]."""
+
+    def __init__(self, features_dim: int, action_dim: int, net_arch=(256, 256), activation="relu"):
+        super().__init__()
+        self.action_dim = int(action_dim)
+        self.net = FusedMLP(features_dim, 2 * self.action_dim, net_arch, activation)
+
+    def forward(self, features, deterministic: bool = False, rng: np.random.Generator | None = None,
+                with_log_prob: bool = True):
+        """-> (actions (B, A) Tensor in [-1, 1], log_prob (B,) Tensor or None)."""
+        head = self.net(_tensor(features))
+        shape = (head.shape[0], self.action_dim)
+        if deterministic:
+            eps = np.zeros(shape, np.float32)
+        else:
+            eps = (rng or np.random.default_rng()).standard_normal(shape, dtype=np.float32)
+        return squashed_gaussian(head, eps, with_log_prob)
+
+
+class DeterministicActor(nn.Module):
+    """TD3 / DDPG actor: features (B, F) -> MLP -> tanh -> actions (B, A) in [-1, 1]."""
+
+    def __init__(self, features_dim: int, action_dim: int, net_arch=(400, 300), activation="relu"):
+        super().__init__()
+        self.action_dim = int(action_dim)
+        self.net = FusedMLP(features_dim, self.action_dim, net_arch, activation, output_activation="tanh")
+
+    def forward(self, features) -> corenn.Tensor:
+        return self.net(_tensor(features))
+
+
+class ContinuousCritic(nn.Module):
+    """n_critics Q(s, a) networks as one ensemble: (B, F), (B, A) -> (n_critics, B)."""
+
+    def __init__(self, features_dim: int, action_dim: int, net_arch=(256, 256), activation="relu",
+                 n_critics: int = 2):
+        super().__init__()
+        self.n_critics = int(n_critics)
+        if self.n_critics < 1:
+            raise ValueError(f"n_critics must be >= 1, got {n_critics}")
+        self.net = FusedMLP(features_dim + action_dim, 1, net_arch, activation, n_members=self.n_critics)
+
+    @staticmethod
+    def _input(features, actions):
+        if isinstance(actions, corenn.Tensor) and actions.requires_grad:
+            return corenn.cat([_tensor(features), actions], axis=-1)
+        a = actions.data if isinstance(actions, corenn.Tensor) else actions
+        f = features.data if isinstance(features, corenn.Tensor) else features
+        return corenn.Tensor(np.concatenate([f, a.astype(np.float32, copy=False)], axis=-1))
+
+    def forward(self, features, actions) -> corenn.Tensor:
+        q = self.net(self._input(features, actions))  # (E, B, 1)
+        return q.reshape(self.n_critics, -1)
+
+    def q1_forward(self, features, actions) -> corenn.Tensor:
+        """First critic only, (B,): TD3's actor loss. Weights enter as constants (no weight grads)."""
+        x = self._input(features, actions)
+        for layer, extra in zip(self.net.layers, self.net._extra):
+            x = fused_linear(x, corenn.Tensor(layer.weight.data[0]), corenn.Tensor(layer.bias.data[0]),
+                             layer.activation)
+            if extra is not None:
+                x = extra(x)
+        return x.reshape(-1)
+
+
+def _copy_frozen(module: nn.Module, make: Callable[[], nn.Module]) -> nn.Module:
+    """A new module from `make()` with `module`'s weights, not requiring gradients (a target net)."""
+    target = make()
+    target.load_state_dict(module.state_dict())
+    target.requires_grad_(False)
+    return target
+
+
+class _OffPolicyContinuousPolicy(nn.Module):
+    """Shared: feature size, action scaling, optimizers, config for checkpoints."""
+
+    default_net_arch = [256, 256]
+
+    def __init__(self, observation_space: gym.Space, action_space: gym.Space, lr_schedule: Callable[[float], float],
+                 net_arch=None, activation_fn="relu", n_critics: int = 2, optimizer_class="Adam",
+                 optimizer_kwargs: dict | None = None, share_features_extractor: bool = False):
+        super().__init__()
+        if not isinstance(action_space, gym.spaces.Box):
+            raise ValueError(f"{type(self).__name__} needs a Box action space, got {action_space}")
+        self.observation_space, self.action_space = observation_space, action_space
+        self.features_dim = ObsPreprocessor(observation_space).features_dim
+        self.action_dim = int(np.prod(action_space.shape))
+        self.net_arch = list(self.default_net_arch) if net_arch is None else net_arch
+        if isinstance(self.net_arch, dict):
+            self.actor_arch, self.critic_arch = list(self.net_arch.get("pi", [])), list(self.net_arch.get("qf", []))
+        else:
+            self.actor_arch = self.critic_arch = list(self.net_arch)
+        name = activation_fn if isinstance(activation_fn, str) else getattr(activation_fn, "__name__", "relu")
+        self.activation = name.split(".")[-1].lower()
+        self.n_critics = int(n_critics)
+        self.optimizer_class = get_optimizer_class(optimizer_class)
+        self.optimizer_kwargs = dict(optimizer_kwargs or {})
+        self._low = action_space.low.astype(np.float32)
+        self._high = action_space.high.astype(np.float32)
+        self._lr0 = lr_schedule(1.0)
+
+    def _optimizer(self, module: nn.Module):
+        return self.optimizer_class(list(module.parameters()), lr=self._lr0, **self.optimizer_kwargs)
+
+    def config(self) -> dict:
+        return {"net_arch": self.net_arch, "activation_fn": self.activation, "n_critics": self.n_critics,
+                "optimizer_class": self.optimizer_class.__name__,
+                "optimizer_kwargs": _jsonable(self.optimizer_kwargs)}
+
+    def scale_action(self, action: np.ndarray) -> np.ndarray:
+        """Env bounds -> [-1, 1]."""
+        return (2.0 * (action - self._low) / (self._high - self._low) - 1.0).astype(np.float32)
+
+    def unscale_action(self, scaled: np.ndarray) -> np.ndarray:
+        """[-1, 1] -> env bounds."""
+        return (self._low + 0.5 * (scaled + 1.0) * (self._high - self._low)).astype(np.float32)
+
+    def predict_actions(self, features: np.ndarray, deterministic: bool = False,
+                        rng: np.random.Generator | None = None) -> np.ndarray:
+        """Env-bounded actions for features (B, F) (what BaseAlgorithm.predict returns)."""
+        return self.unscale_action(self.act(features, deterministic, rng))
+
+
+class SACPolicy(_OffPolicyContinuousPolicy):
+    """SAC: squashed Gaussian actor + twin critics + target critics. net_arch list or dict(pi=, qf=)."""
+
+    def __init__(self, observation_space, action_space, lr_schedule, **kwargs):
+        super().__init__(observation_space, action_space, lr_schedule, **kwargs)
+        self.actor = SquashedGaussianActor(self.features_dim, self.action_dim, self.actor_arch, self.activation)
+        make_critic = lambda: ContinuousCritic(self.features_dim, self.action_dim, self.critic_arch,  # noqa: E731
+                                               self.activation, self.n_critics)
+        self.critic = make_critic()
+        self.critic_target = _copy_frozen(self.critic, make_critic)
+        self.actor.optimizer = self._optimizer(self.actor)
+        self.critic.optimizer = self._optimizer(self.critic)
+
+    def act(self, features, deterministic: bool = False, rng=None) -> np.ndarray:
+        """Actions in [-1, 1] (B, A) without a graph."""
+        with corenn.no_grad():
+            actions, _ = self.actor(features, deterministic, rng, with_log_prob=False)
+        return actions.data
+
+
+class TD3Policy(_OffPolicyContinuousPolicy):
+    """TD3 / DDPG: deterministic actor + target actor, n_critics critics + targets (default [400, 300])."""
+
+    default_net_arch = [400, 300]
+
+    def __init__(self, observation_space, action_space, lr_schedule, **kwargs):
+        super().__init__(observation_space, action_space, lr_schedule, **kwargs)
+        make_actor = lambda: DeterministicActor(self.features_dim, self.action_dim, self.actor_arch,  # noqa: E731
+                                                self.activation)
+        make_critic = lambda: ContinuousCritic(self.features_dim, self.action_dim, self.critic_arch,  # noqa: E731
+                                               self.activation, self.n_critics)
+        self.actor, self.critic = make_actor(), make_critic()
+        self.actor_target = _copy_frozen(self.actor, make_actor)
+        self.critic_target = _copy_frozen(self.critic, make_critic)
+        self.actor.optimizer = self._optimizer(self.actor)
+        self.critic.optimizer = self._optimizer(self.critic)
+
+    def act(self, features, deterministic: bool = True, rng=None) -> np.ndarray:
+        """Actions in [-1, 1] (B, A) without a graph (the actor is deterministic)."""
+        with corenn.no_grad():
+            return self.actor(features).data

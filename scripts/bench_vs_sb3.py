@@ -1,0 +1,132 @@
+"""Wall-clock and return of our agents against Stable-Baselines3 with identical hyperparameters.
+
+Both sides run in this process, back to back per seed (the order alternates between seeds so
+machine-load drift does not favour one side), on CPU. One function per algorithm; pick with --algo.
+
+    python scripts/bench_vs_sb3.py --algo ppo --seeds 0 1 2
+    python scripts/bench_vs_sb3.py --algo ppo --timesteps 20000 --seeds 0   # quick check
+
+Prints a markdown table (wall time of learn(), deterministic evaluation mean over --n-eval
+episodes, time ratio ours/SB3) and the load average before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# rl-zoo3 hyperparams/ppo.yml, CartPole-v1 (learning_rate / clip_range are lin_ schedules)
+PPO_CARTPOLE = dict(n_envs=8, n_steps=32, batch_size=256, gae_lambda=0.8, gamma=0.98, n_epochs=20, ent_coef=0.0,
+                    learning_rate=1e-3, clip_range=0.2)
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
+def run_ppo_ours(seed: int, timesteps: int, n_eval: int, env_id: str = "CartPole-v1", hp: dict = PPO_CARTPOLE):
+    from rl import PPO, evaluate_policy
+    from rl.core.schedules import linear_schedule
+    from rl.core.vec_env import make_vec_env
+
+    kw = dict(hp)
+    n_envs = kw.pop("n_envs")
+    lr, clip = kw.pop("learning_rate"), kw.pop("clip_range")
+    start = time.perf_counter()
+    env = make_vec_env(env_id, n_envs=n_envs, seed=seed)
+    model = PPO("MlpPolicy", env, learning_rate=linear_schedule(lr), clip_range=linear_schedule(clip), seed=seed, **kw)
+    model.learn(timesteps)
+    wall = time.perf_counter() - start
+    mean, std = evaluate_policy(model, env_id, n_eval_episodes=n_eval, deterministic=True)
+    return wall, mean, std
+
+
+def run_ppo_sb3(seed: int, timesteps: int, n_eval: int, env_id: str = "CartPole-v1", hp: dict = PPO_CARTPOLE):
+    import gymnasium as gym
+    from stable_baselines3 import PPO as SB3PPO
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.evaluation import evaluate_policy
+
+    kw = dict(hp)
+    n_envs = kw.pop("n_envs")
+    lr, clip = kw.pop("learning_rate"), kw.pop("clip_range")
+    start = time.perf_counter()
+    env = make_vec_env(env_id, n_envs=n_envs, seed=seed)
+    model = SB3PPO("MlpPolicy", env, learning_rate=lambda p: p * lr, clip_range=lambda p: p * clip, seed=seed,
+                   device="cpu", **kw)
+    model.learn(timesteps)
+    wall = time.perf_counter() - start
+    mean, std = evaluate_policy(model, gym.make(env_id), n_eval_episodes=n_eval, deterministic=True)
+    return wall, mean, std
+
+
+ALGOS = {"ppo": (run_ppo_ours, run_ppo_sb3, "PPO CartPole-v1 (rl-zoo3 settings)")}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--algo", choices=sorted(ALGOS), default="ppo")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--timesteps", type=int, default=100_000)
+    parser.add_argument("--n-eval", type=int, default=10)
+    parser.add_argument("--torch-threads", type=int, default=None,
+                        help="torch.set_num_threads for SB3 (default: torch's own default)")
+    parser.add_argument("--skip-sb3", action="store_true", help="only run ours")
+    args = parser.parse_args(argv)
+
+    ours_fn, sb3_fn, title = ALGOS[args.algo]
+    have_sb3 = not args.skip_sb3
+    if have_sb3:
+        try:
+            import torch
+            if args.torch_threads:
+                torch.set_num_threads(args.torch_threads)
+            torch_threads = torch.get_num_threads()
+        except ImportError:
+            print("torch / stable_baselines3 not installed: running ours only", file=sys.stderr)
+            have_sb3 = False
+    print(f"# {title}, {args.timesteps} steps, deterministic eval over {args.n_eval} episodes")
+    print(f"date: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}; machine: {platform.machine()}, "
+          f"{os.cpu_count()} CPUs; python {platform.python_version()}; load before: {_load()}"
+          + (f"; torch threads: {torch_threads}" if have_sb3 else ""))
+    rows = []
+    for i, seed in enumerate(args.seeds):
+        order = ["ours", "sb3"] if i % 2 == 0 else ["sb3", "ours"]
+        res = {}
+        for side in order:
+            if side == "sb3" and not have_sb3:
+                continue
+            res[side] = (ours_fn if side == "ours" else sb3_fn)(seed, args.timesteps, args.n_eval)
+            print(f"  seed {seed} {side}: {res[side][0]:.1f} s, eval {res[side][1]:.1f} +/- {res[side][2]:.1f}"
+                  f" (load {_load()})", flush=True)
+        rows.append((seed, res))
+    print()
+    print("| seed | ours wall (s) | ours eval | SB3 wall (s) | SB3 eval | ours/SB3 time |")
+    print("|---|---|---|---|---|---|")
+    for seed, res in rows:
+        o = res["ours"]
+        s = res.get("sb3")
+        sb3_cols = f"{s[0]:.1f} | {s[1]:.1f}" if s else "- | -"
+        ratio = f"{o[0] / s[0]:.2f}" if s else "-"
+        print(f"| {seed} | {o[0]:.1f} | {o[1]:.1f} | {sb3_cols} | {ratio} |")
+    ours_t = np.array([r["ours"][0] for _, r in rows])
+    if have_sb3:
+        sb3_t = np.array([r["sb3"][0] for _, r in rows])
+        print(f"| mean | {ours_t.mean():.1f} | {np.mean([r['ours'][1] for _, r in rows]):.1f} | {sb3_t.mean():.1f} | "
+              f"{np.mean([r['sb3'][1] for _, r in rows]):.1f} | {ours_t.sum() / sb3_t.sum():.2f} |")
+    print(f"\nload after: {_load()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

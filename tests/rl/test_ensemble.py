@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+
+import corenn
+from rl.core.ensemble import FusedLinear, FusedMLP, fused_linear
+
+
+def _t(shape, seed, grad=True):
+    rng = np.random.default_rng(seed)
+    return corenn.Tensor(rng.standard_normal(shape), requires_grad=grad)
+
+
+@pytest.mark.parametrize("activation", [None, "relu", "tanh"])
+@pytest.mark.parametrize("shared_input", [True, False])
+def test_fused_linear_gradcheck_ensemble(activation, shared_input):
+    x = _t((5, 3) if shared_input else (2, 5, 3), 0)
+    w, b = _t((2, 3, 4), 1), _t((2, 1, 4), 2)
+    assert corenn.gradcheck(lambda x, w, b: fused_linear(x, w, b, activation), [x, w, b])
+
+
+@pytest.mark.parametrize("activation", [None, "relu", "tanh"])
+def test_fused_linear_gradcheck_single(activation):
+    x, w, b = _t((6, 3), 0), _t((3, 4), 1), _t((4,), 2)
+    assert corenn.gradcheck(lambda x, w, b: fused_linear(x, w, b, activation), [x, w, b])
+
+
+def test_fused_linear_skips_unneeded_grads():
+    x, w, b = _t((6, 3), 0, grad=False), _t((3, 4), 1, grad=False), _t((4,), 2)
+    fused_linear(x, w, b, "relu").sum().backward()
+    assert w.grad is None and x.grad is None and b.grad is not None
+
+
+def test_ensemble_members_equal_separate_networks():
+    corenn.manual_seed(0)
+    mlp = FusedMLP(3, 1, [8, 8], "relu", n_members=3)
+    x = np.random.default_rng(1).standard_normal((7, 3)).astype(np.float32)
+    out = mlp(x).data  # (3, 7, 1)
+    assert out.shape == (3, 7, 1)
+    for e in range(3):
+        h = x
+        for i, layer in enumerate(mlp.layers):
+            h = h @ layer.weight.data[e] + layer.bias.data[e]
+            if i < 2:
+                h = np.maximum(h, 0)
+        np.testing.assert_allclose(out[e], h, rtol=1e-5, atol=1e-6)
+
+
+def test_fused_linear_init_and_errors():
+    corenn.manual_seed(0)
+    layer = FusedLinear(16, 4, n_members=2)
+    assert layer.weight.shape == (2, 16, 4) and layer.bias.shape == (2, 1, 4)
+    assert np.abs(layer.weight.data).max() <= 0.25 and layer.weight.dtype == np.float32
+    with pytest.raises(ValueError, match="activation"):
+        FusedLinear(2, 2, activation="gelu")
+    mlp = FusedMLP(2, 1, [4], activation="elu")  # non-fused activations run as separate modules
+    assert mlp(np.zeros((3, 2), np.float32)).shape == (3, 1)
