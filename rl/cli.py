@@ -302,6 +302,9 @@ def cmd_eval(args, algos) -> int:
 
 def cmd_zoo(args, algos) -> int:
     zoo = _agents_zoo()
+    if callable(getattr(zoo, "table", None)):
+        print(zoo.table())
+        return 0
     listing = zoo.list() if callable(getattr(zoo, "list", None)) else None
     if not listing:
         print("The agents zoo is empty: no pretrained agents are shipped yet.")

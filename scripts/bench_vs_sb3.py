@@ -42,13 +42,13 @@ def run_ppo_ours(seed: int, timesteps: int, n_eval: int, env_id: str = "CartPole
     kw = dict(hp)
     n_envs = kw.pop("n_envs")
     lr, clip = kw.pop("learning_rate"), kw.pop("clip_range")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     env = make_vec_env(env_id, n_envs=n_envs, seed=seed)
     model = PPO("MlpPolicy", env, learning_rate=linear_schedule(lr), clip_range=linear_schedule(clip), seed=seed, **kw)
     model.learn(timesteps)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     mean, std = evaluate_policy(model, env_id, n_eval_episodes=n_eval, deterministic=True)
-    return wall, mean, std
+    return wall, mean, std, cpu
 
 
 def run_ppo_sb3(seed: int, timesteps: int, n_eval: int, env_id: str = "CartPole-v1", hp: dict = PPO_CARTPOLE):
@@ -60,14 +60,14 @@ def run_ppo_sb3(seed: int, timesteps: int, n_eval: int, env_id: str = "CartPole-
     kw = dict(hp)
     n_envs = kw.pop("n_envs")
     lr, clip = kw.pop("learning_rate"), kw.pop("clip_range")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     env = make_vec_env(env_id, n_envs=n_envs, seed=seed)
     model = SB3PPO("MlpPolicy", env, learning_rate=lambda p: p * lr, clip_range=lambda p: p * clip, seed=seed,
                    device="cpu", **kw)
     model.learn(timesteps)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     mean, std = evaluate_policy(model, gym.make(env_id), n_eval_episodes=n_eval, deterministic=True)
-    return wall, mean, std
+    return wall, mean, std, cpu
 
 
 ALGOS = {"ppo": (run_ppo_ours, run_ppo_sb3, "PPO CartPole-v1 (rl-zoo3 settings)")}
@@ -107,23 +107,24 @@ def main(argv=None) -> int:
             if side == "sb3" and not have_sb3:
                 continue
             res[side] = (ours_fn if side == "ours" else sb3_fn)(seed, args.timesteps, args.n_eval)
-            print(f"  seed {seed} {side}: {res[side][0]:.1f} s, eval {res[side][1]:.1f} +/- {res[side][2]:.1f}"
-                  f" (load {_load()})", flush=True)
+            print(f"  seed {seed} {side}: {res[side][0]:.1f} s wall, {res[side][3]:.1f} s CPU, eval {res[side][1]:.1f}"
+                  f" +/- {res[side][2]:.1f} (load {_load()})", flush=True)
         rows.append((seed, res))
     print()
-    print("| seed | ours wall (s) | ours eval | SB3 wall (s) | SB3 eval | ours/SB3 time |")
-    print("|---|---|---|---|---|---|")
+    print("| seed | ours wall (s) | ours CPU (s) | ours eval | SB3 wall (s) | SB3 CPU (s) | SB3 eval "
+          "| wall ratio ours/SB3 | CPU ratio |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for seed, res in rows:
-        o = res["ours"]
-        s = res.get("sb3")
-        sb3_cols = f"{s[0]:.1f} | {s[1]:.1f}" if s else "- | -"
-        ratio = f"{o[0] / s[0]:.2f}" if s else "-"
-        print(f"| {seed} | {o[0]:.1f} | {o[1]:.1f} | {sb3_cols} | {ratio} |")
-    ours_t = np.array([r["ours"][0] for _, r in rows])
-    if have_sb3:
-        sb3_t = np.array([r["sb3"][0] for _, r in rows])
-        print(f"| mean | {ours_t.mean():.1f} | {np.mean([r['ours'][1] for _, r in rows]):.1f} | {sb3_t.mean():.1f} | "
-              f"{np.mean([r['sb3'][1] for _, r in rows]):.1f} | {ours_t.sum() / sb3_t.sum():.2f} |")
+        o, s = res["ours"], res.get("sb3")
+        sb3_cols = f"{s[0]:.1f} | {s[3]:.1f} | {s[1]:.1f}" if s else "- | - | -"
+        ratio = f"{o[0] / s[0]:.2f} | {o[3] / s[3]:.2f}" if s else "- | -"
+        print(f"| {seed} | {o[0]:.1f} | {o[3]:.1f} | {o[1]:.1f} | {sb3_cols} | {ratio} |")
+    if have_sb3 and len(rows) > 1:
+        tot = {side: np.array([r[side] for _, r in rows]) for side in ("ours", "sb3")}
+        o, s = tot["ours"], tot["sb3"]
+        print(f"| all | {o[:, 0].mean():.1f} | {o[:, 3].mean():.1f} | {o[:, 1].mean():.1f} | {s[:, 0].mean():.1f} | "
+              f"{s[:, 3].mean():.1f} | {s[:, 1].mean():.1f} | {o[:, 0].sum() / s[:, 0].sum():.2f} | "
+              f"{o[:, 3].sum() / s[:, 3].sum():.2f} |")
     print(f"\nload after: {_load()}")
     return 0
 

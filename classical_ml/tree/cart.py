@@ -1,20 +1,21 @@
-"""CART tree growth and the array-based ``Tree`` it produces.
+"""CART tree growth, level by level, and the array-based ``Tree`` it returns.
 
-Split search is vectorised over the samples and candidate features of a
-node: sort each feature column once and score every threshold at the same
-time from cumulative sums. For classification the sums avoid a
-(samples x features x classes) count array: moving the r-th sample of
-class c (in sorted order) into the left child raises sum_c n_c^2 by 2r + 1
-(and sum_c n_c log n_c by (r+1)log(r+1) - r log r), so each impurity is a
-cumulative sum over a (samples x features) array of per-sample increments.
-The Python loop runs over nodes only; prediction loops over depth levels.
+All nodes at one depth are split together. Their samples sit in contiguous
+segments of one index array; each node draws its candidate features, each
+(sample, candidate) value is sorted within its segment, and every threshold
+of every node is scored at once from segment-wise cumulative sums. The
+Python loop runs once per depth level, not per node or per sample.
+
+Class impurities avoid a (samples x features x classes) count array: moving
+the r-th sample of class c (in sorted order) to the left child raises
+sum_c n_c^2 by 2r + 1 and sum_c n_c log n_c by (r+1)log(r+1) - r log r,
+so both children's impurities are cumulative sums of per-sample increments.
 """
 from __future__ import annotations
 
 import numpy as np
 
 FEATURE_THRESHOLD = 1e-7   # two values closer than this are not split apart
-_BLOCK = 1 << 21           # max elements per (samples, features) block
 
 
 class Tree:
@@ -66,85 +67,6 @@ class Tree:
         return self.value[self.apply(X)]
 
 
-def _xlogx(n: int) -> np.ndarray:
-    """Table of r * log(r) for r = 0..n (0 log 0 = 0)."""
-    r = np.arange(n + 1, dtype=np.float64)
-    out = np.zeros(n + 1)
-    out[1:] = r[1:] * np.log(r[1:])
-    return out
-
-
-def _class_scores(yo: np.ndarray, counts: np.ndarray, criterion: str,
-                  nl: np.ndarray, nr: np.ndarray, xlogx: np.ndarray):
-    """Split scores (higher is better) for every threshold position.
-
-    yo: (m, k) labels of the node's samples, each column sorted by its
-    feature; counts: (C,) class counts of the node. Returns (m-1, k).
-    """
-    m = yo.shape[0]
-    # rank[i, j]: how many samples of class yo[i, j] precede row i in column j
-    by_class = np.argsort(yo, axis=0, kind="stable")
-    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    rank_sorted = np.arange(m) - np.repeat(start, counts)
-    rank = np.empty_like(yo)
-    rank[by_class, np.arange(yo.shape[1])] = rank_sorted[:, None]
-    remaining = counts[yo] - rank          # class count still on the right
-    if criterion == "gini":
-        # maximise sum(l_c^2)/n_l + sum(r_c^2)/n_r == minimise weighted gini
-        sq_l = np.cumsum(2 * rank + 1, axis=0)[:-1]
-        sq_r = counts @ counts - np.cumsum(2 * remaining - 1, axis=0)[:-1]
-        return sq_l / nl + sq_r / nr
-    # entropy: n H = n log n - sum_c n_c log n_c, for both children
-    ent_l = np.cumsum(xlogx[rank + 1] - xlogx[rank], axis=0)[:-1]
-    ent_r = xlogx[counts].sum() + np.cumsum(
-        xlogx[remaining - 1] - xlogx[remaining], axis=0)[:-1]
-    return ent_l + ent_r - nl * np.log(nl) - nr * np.log(nr)
-
-
-def _best_split(Xn: np.ndarray, tn: np.ndarray, counts, criterion: str,
-                min_samples_leaf: int, xlogx):
-    """Best threshold over the columns of Xn (m, k).
-
-    tn: (m,) integer labels (``counts`` their class counts) or, when
-    ``counts`` is None, float regression targets.
-    Returns (column, threshold) or None if no split is valid.
-    """
-    m, k = Xn.shape
-    cols_per_block = max(1, _BLOCK // m)
-    nl = np.arange(1, m, dtype=np.float64)[:, None]
-    nr = m - nl
-    leaf_ok = None
-    if min_samples_leaf > 1:
-        leaf_ok = (nl >= min_samples_leaf) & (nr >= min_samples_leaf)
-    best = None  # (score, column, threshold)
-    for start in range(0, k, cols_per_block):
-        Xf = Xn[:, start:start + cols_per_block]
-        kb = Xf.shape[1]
-        order = np.argsort(Xf, axis=0)
-        Xs = Xf[order, np.arange(kb)]
-        valid = Xs[1:] > Xs[:-1] + FEATURE_THRESHOLD          # (m-1, kb)
-        if leaf_ok is not None:
-            valid &= leaf_ok
-        if not valid.any():
-            continue
-        if counts is None:                                    # regression
-            cum = np.cumsum(tn[order], axis=0)[:-1]
-            right = tn.sum() - cum
-            score = cum * cum / nl + right * right / nr
-        else:
-            score = _class_scores(tn[order], counts, criterion, nl, nr, xlogx)
-        score[~valid] = -np.inf
-        # ties: first column in the (random) feature order, then first row
-        col, pos = divmod(int(np.argmax(score.T)), m - 1)
-        if best is None or score[pos, col] > best[0] + 1e-12 * abs(best[0]):
-            lo, hi = Xs[pos, col], Xs[pos + 1, col]
-            thr = (lo + hi) / 2.0
-            if thr >= hi or thr == np.inf:
-                thr = lo
-            best = (score[pos, col], start + col, thr)
-    return None if best is None else best[1:]
-
-
 def _max_features(max_features, n_features: int) -> int:
     """Resolve ``max_features`` (None/'sqrt'/'log2'/int/float) to a count."""
     if max_features is None:
@@ -166,91 +88,251 @@ def _max_features(max_features, n_features: int) -> int:
                      f"{max_features!r}.")
 
 
-def _node_stats(y: np.ndarray, n_classes, criterion: str, rows):
-    """(statistics, impurity, value) of the node holding samples ``rows``."""
-    t = y[rows]
-    if n_classes is None:
-        mean = float(t.mean())
-        return None, float(t.var()), np.array([mean])
-    counts = np.bincount(t, minlength=n_classes)
-    p = counts / t.size
+def _xlogx(n: int) -> np.ndarray:
+    """Table of r * log(r) for r = 0..n (0 log 0 = 0)."""
+    r = np.arange(n + 1, dtype=np.float64)
+    out = np.zeros(n + 1)
+    out[1:] = r[1:] * np.log(r[1:])
+    return out
+
+
+def _small_int(a: np.ndarray, upper: int) -> np.ndarray:
+    """Cast non-negative ints below ``upper`` to uint16 when they fit, so
+    that stable sorts use radix sort."""
+    return a.astype(np.uint16) if upper < 65536 else a
+
+
+class _Level:
+    """Samples of the nodes at one depth, grouped in contiguous segments."""
+
+    def __init__(self, rows, seg, sizes):
+        self.rows, self.seg, self.sizes = rows, seg, sizes
+        self.starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+
+    def cumsum(self, a: np.ndarray) -> np.ndarray:
+        """Cumulative sum along axis 0 restarting at every segment: (R, k)."""
+        cs = np.cumsum(a, axis=0)
+        offset = np.zeros((len(self.sizes),) + a.shape[1:], dtype=cs.dtype)
+        offset[1:] = cs[self.starts[1:] - 1]
+        return cs - offset[self.seg]
+
+
+def _impurity(counts: np.ndarray, sizes: np.ndarray, criterion: str):
+    """Gini or entropy (bits) of class counts (S, C) -> (S,)."""
+    p = counts / sizes[:, None]
     if criterion == "gini":
-        return counts, 1.0 - float(p @ p), p
-    nz = p[p > 0]
-    return counts, -float(nz @ np.log2(nz)), p
+        return 1.0 - np.einsum("sc,sc->s", p, p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -np.sum(np.where(p > 0, p * np.log2(p), 0.0), axis=1)
+
+
+class _Stats:
+    """Per-node statistics: class counts, or target sums for regression."""
+
+    def __init__(self, y, n_classes, criterion):
+        self.y, self.C, self.criterion = y, n_classes, criterion
+
+    def of(self, rows, seg, n_seg):
+        """-> (stats, impurity (S,), value (S, C or 1)) of each segment."""
+        t = self.y[rows]
+        sizes = np.bincount(seg, minlength=n_seg).astype(np.float64)
+        if self.C is not None:
+            counts = np.bincount(seg * self.C + t, minlength=n_seg * self.C)
+            counts = counts.reshape(n_seg, self.C)
+            return counts, _impurity(counts, sizes, self.criterion), \
+                counts / sizes[:, None]
+        sums = np.bincount(seg, weights=t, minlength=n_seg)
+        mean = sums / sizes
+        var = np.bincount(seg, weights=(t - mean[seg]) ** 2,
+                          minlength=n_seg) / sizes
+        return sums, var, mean[:, None]
+
+
+def _scores(lv: _Level, ys, stats, criterion, xlogx, nl, nr):
+    """Higher-is-better score of every threshold: (R, k)."""
+    seg, R = lv.seg, len(lv.rows)
+    if stats.dtype.kind == "f":                              # regression
+        left = lv.cumsum(ys)
+        right = stats[seg][:, None] - left
+        return left * left / nl + right * right / nr
+    S, C = stats.shape
+    k = ys.shape[1]
+    # rank[i, j]: samples of the same node and class before row i in column j
+    group = _small_int(seg[:, None] * C + ys, S * C)
+    by_group = np.argsort(group, axis=0, kind="stable")
+    flat = stats.ravel()
+    starts = np.concatenate([[0], np.cumsum(flat)[:-1]])
+    rank_sorted = np.arange(R) - np.repeat(starts, flat)
+    rank = np.empty((R, k), dtype=np.int64)
+    rank[by_group, np.arange(k)] = rank_sorted[:, None]
+    remaining = stats[seg[:, None], ys] - rank      # left on the right side
+    if criterion == "gini":
+        sq_l = lv.cumsum(2 * rank + 1)
+        sq_r = (stats * stats).sum(axis=1)[seg][:, None] \
+            - lv.cumsum(2 * remaining - 1)
+        return sq_l / nl + sq_r / nr
+    ent_l = lv.cumsum(xlogx[rank + 1] - xlogx[rank])
+    ent_r = xlogx[stats].sum(axis=1)[seg][:, None] \
+        + lv.cumsum(xlogx[remaining - 1] - xlogx[remaining])
+    return ent_l + ent_r - nl * np.log(nl) - nr * np.log(nr)
+
+
+def _find_splits(X, lv: _Level, stats, node_stats: _Stats, max_features,
+                 min_samples_leaf, rng, xlogx):
+    """Best split of every segment: (has_split (S,), feature, threshold)."""
+    S, d = len(lv.sizes), X.shape[1]
+    R = len(lv.rows)
+    Xr = X[lv.rows]
+    lo = np.minimum.reduceat(Xr, lv.starts, axis=0)
+    hi = np.maximum.reduceat(Xr, lv.starts, axis=0)
+    nonconst = hi > lo + FEATURE_THRESHOLD
+    # each node: its first max_features non-constant features in random order
+    keys = rng.random((S, d))
+    keys[~nonconst] = 2.0
+    cand = np.argsort(keys, axis=1)[:, :max_features]            # (S, k)
+    slot_ok = np.take_along_axis(nonconst, cand, axis=1)
+    k = cand.shape[1]
+    cols = np.arange(k)
+    V = Xr[np.arange(R)[:, None], cand[lv.seg]]                  # (R, k)
+    by_value = np.argsort(V, axis=0)
+    by_node = np.argsort(_small_int(lv.seg, S)[by_value], axis=0,
+                         kind="stable")
+    order = by_value[by_node, cols]          # value order inside each node
+    Xs = V[order, cols]
+    pos = np.arange(R) - lv.starts[lv.seg]
+    size = lv.sizes[lv.seg]
+    nl = (pos + 1.0)[:, None]
+    nr = size[:, None] - nl
+    valid = np.zeros((R, k), dtype=bool)
+    valid[:-1] = (Xs[1:] > Xs[:-1] + FEATURE_THRESHOLD) \
+        & (pos[:-1] < size[:-1] - 1)[:, None]
+    valid &= slot_ok[lv.seg]
+    if min_samples_leaf > 1:
+        valid &= (nl >= min_samples_leaf) & (nr >= min_samples_leaf)
+    ys = node_stats.y[lv.rows][order]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = _scores(lv, ys, stats, node_stats.criterion, xlogx, nl, nr)
+    score[~valid] = -np.inf
+    # ties: first candidate column (random order), then first threshold
+    col_best = np.maximum.reduceat(score, lv.starts, axis=0)      # (S, k)
+    best_col = np.argmax(col_best, axis=1)
+    best = col_best[np.arange(S), best_col]
+    has = best > -np.inf
+    at = score[np.arange(R), best_col[lv.seg]]
+    hit = np.flatnonzero((at == best[lv.seg]) & has[lv.seg])
+    first = np.ones(hit.size, dtype=bool)
+    first[1:] = lv.seg[hit[1:]] != lv.seg[hit[:-1]]
+    best_row = np.zeros(S, dtype=np.intp)
+    best_row[lv.seg[hit[first]]] = hit[first]
+    c = best_col
+    lo_v = Xs[best_row, c]
+    hi_v = Xs[np.minimum(best_row + 1, R - 1), c]
+    thr = (lo_v + hi_v) / 2.0
+    thr = np.where((thr >= hi_v) | np.isinf(thr), lo_v, thr)
+    feature = cand[np.arange(S), c]
+    return has, feature, thr
 
 
 def grow_tree(X: np.ndarray, y: np.ndarray, n_classes, criterion: str,
               max_depth, min_samples_split: int, min_samples_leaf: int,
               max_features: int, min_impurity_decrease: float,
               rng: np.random.Generator) -> tuple[Tree, np.ndarray]:
-    """Grow a CART tree depth first.
+    """Grow a CART tree breadth first; nodes are numbered depth first.
 
     X: (n, d); y: (n,) labels in 0..n_classes-1 for classification, or
     float targets with ``n_classes=None`` for regression (squared error).
-    Returns (tree, per-feature total impurity decrease (d,)).
-    The loop runs once per node; all work inside it is vectorised.
+    Returns (tree, per-feature total weighted impurity decrease (d,)).
     """
     n, d = X.shape
     max_depth = np.inf if max_depth is None else max_depth
     xlogx = _xlogx(n + 1) if criterion == "entropy" else None
-    feature, threshold, left, right = [], [], [], []
-    value, impurity, n_samples = [], [], []
+    node_stats = _Stats(y, n_classes, criterion)
     importances = np.zeros(d)
-    depth_reached = 0
-    batch = d if max_features >= d else min(d, max(2 * max_features,
-                                                   max_features + 8))
-    all_rows = np.arange(n)
-    # stack entries: (rows, depth, parent id, is_left, (stats, impurity, value))
-    stack = [(all_rows, 0, -1, False,
-              _node_stats(y, n_classes, criterion, all_rows))]
-    while stack:
-        idx, depth, parent, is_left, (counts, imp, val) = stack.pop()
-        node_id = len(feature)
-        if parent >= 0:
-            (left if is_left else right)[parent] = node_id
-        depth_reached = max(depth_reached, depth)
-        m = idx.size
-        feature.append(-1); threshold.append(-2.0)
-        left.append(-1); right.append(-1)
-        value.append(val); impurity.append(imp); n_samples.append(m)
-        if (depth >= max_depth or m < min_samples_split
-                or m < 2 * min_samples_leaf or imp <= 1e-12):
-            continue
-        # draw features until max_features non-constant ones are found
-        perm = rng.permutation(d)   # random order also breaks score ties
-        cand, Xn, taken, found_n = [], [], 0, 0
-        while taken < d and found_n < max_features:
-            feats = perm[taken:taken + (batch if taken == 0 else d)]
-            taken += feats.size
-            block = X[idx[:, None], feats]
-            keep = np.flatnonzero(block.max(axis=0)
-                                  > block.min(axis=0) + FEATURE_THRESHOLD)
-            keep = keep[:max_features - found_n]
-            found_n += keep.size
-            cand.append(feats[keep]); Xn.append(block[:, keep])
-        if found_n == 0:
-            continue
-        cand = cand[0] if len(cand) == 1 else np.concatenate(cand)
-        Xn = Xn[0] if len(Xn) == 1 else np.hstack(Xn)
-        found = _best_split(Xn, y[idx], counts, criterion, min_samples_leaf,
-                            xlogx)
-        if found is None:
-            continue
-        col, thr = found
-        go_left = Xn[:, col] <= thr
-        li, ri = idx[go_left], idx[~go_left]
-        node_l = _node_stats(y, n_classes, criterion, li)
-        node_r = _node_stats(y, n_classes, criterion, ri)
-        decrease = (m * imp - li.size * node_l[1] - ri.size * node_r[1]) / n
-        if decrease < min_impurity_decrease:
-            continue
-        f = int(cand[col])
-        importances[f] += decrease
-        feature[node_id] = f
-        threshold[node_id] = thr
-        stack.append((ri, depth + 1, node_id, False, node_r))
-        stack.append((li, depth + 1, node_id, True, node_l))
-    tree = Tree(feature, threshold, left, right, np.vstack(value), impurity,
-                n_samples, depth_reached)
-    return tree, importances
+    lv = _Level(np.arange(n), np.zeros(n, dtype=np.intp),
+                np.array([n], dtype=np.intp))
+    stats, imp, value = node_stats.of(lv.rows, lv.seg, 1)
+    levels = []             # per depth: dict of node arrays, in id order
+    next_id, depth = 1, 0
+    while True:
+        S = len(lv.sizes)
+        node = {"feature": np.full(S, -1, dtype=np.intp),
+                "threshold": np.full(S, -2.0), "left": np.full(S, -1),
+                "right": np.full(S, -1), "value": value, "impurity": imp,
+                "n_samples": lv.sizes.copy()}
+        levels.append(node)
+        ok = ((depth < max_depth) & (lv.sizes >= min_samples_split)
+              & (lv.sizes >= 2 * min_samples_leaf) & (imp > 1e-12))
+        if not ok.any():
+            break
+        # keep only the splittable segments
+        sub = _Level(lv.rows[ok[lv.seg]], (np.cumsum(ok) - 1)[lv.seg[ok[
+            lv.seg]]], lv.sizes[ok])
+        has, feat, thr = _find_splits(X, sub, stats[ok], node_stats,
+                                      max_features, min_samples_leaf, rng,
+                                      xlogx)
+        parents = np.flatnonzero(ok)          # level positions of sub's nodes
+        for _ in range(2):                    # second pass only if pruned
+            in_split = has[sub.seg]
+            rows = sub.rows[in_split]
+            seg = sub.seg[in_split]
+            go_left = X[rows, feat[seg]] <= thr[seg]
+            child = 2 * (np.cumsum(has) - 1)[seg] + (~go_left)
+            n_child = 2 * int(has.sum())
+            c_stats, c_imp, c_value = node_stats.of(rows, child, n_child)
+            c_size = np.bincount(child, minlength=n_child)
+            sp = np.flatnonzero(has)
+            m = sub.sizes[sp]
+            decrease = (m * imp[parents[sp]] - c_size[0::2] * c_imp[0::2]
+                        - c_size[1::2] * c_imp[1::2]) / n
+            weak = decrease < min_impurity_decrease
+            if not weak.any():
+                break
+            has[sp[weak]] = False
+        if not has.any():
+            break
+        sp = np.flatnonzero(has)
+        pos = parents[sp]
+        node["feature"][pos] = feat[sp]
+        node["threshold"][pos] = thr[sp]
+        node["left"][pos] = next_id + 2 * np.arange(sp.size)
+        node["right"][pos] = node["left"][pos] + 1
+        importances += np.bincount(feat[sp], weights=decrease, minlength=d)
+        next_id += 2 * sp.size
+        order = np.argsort(_small_int(child, n_child), kind="stable")
+        lv = _Level(rows[order], child[order], c_size)
+        stats, imp, value = c_stats, c_imp, c_value
+        depth += 1
+    arrays = {key: np.concatenate([lv_[key] for lv_ in levels])
+              for key in levels[0]}
+    return _depth_first(arrays, [len(lv_["impurity"]) for lv_ in levels]), \
+        importances
+
+
+def _depth_first(a: dict, level_sizes: list) -> Tree:
+    """Renumber breadth-first node arrays into depth-first (pre-)order.
+
+    ``level_sizes``: number of nodes at each depth; ids are consecutive per
+    depth, so subtree sizes and positions are computed one level at a time.
+    """
+    left, right = a["left"], a["right"]
+    bounds = np.concatenate([[0], np.cumsum(level_sizes)])
+    levels = [np.arange(bounds[i], bounds[i + 1])
+              for i in range(len(level_sizes))]
+    levels = [ids[left[ids] >= 0] for ids in levels]   # internal nodes only
+    size = np.ones(left.size, dtype=np.intp)
+    for ids in reversed(levels):
+        size[ids] += size[left[ids]] + size[right[ids]]
+    pre = np.zeros(left.size, dtype=np.intp)
+    for ids in levels:
+        pre[left[ids]] = pre[ids] + 1
+        pre[right[ids]] = pre[ids] + 1 + size[left[ids]]
+    out = {}
+    for key, arr in a.items():
+        new = np.empty_like(arr)
+        new[pre] = arr
+        out[key] = new
+    for key in ("left", "right"):
+        out[key] = np.where(out[key] >= 0, pre[np.maximum(out[key], 0)], -1)
+    return Tree(out["feature"], out["threshold"], out["left"], out["right"],
+                out["value"], out["impurity"], out["n_samples"],
+                len(level_sizes) - 1)

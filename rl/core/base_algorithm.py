@@ -250,8 +250,7 @@ class BaseAlgorithm:
         feats = self.preprocessor(obs, batched=batched)
         if self.obs_normalizer is not None:
             feats = self.obs_normalizer.normalize_obs(feats)
-        with blas_threads(self.blas_num_threads) if self.blas_num_threads else contextlib.nullcontext():
-            actions = self.policy.predict_actions(feats, deterministic, self._predict_rng)
+        actions = self.policy.predict_actions(feats, deterministic, self._predict_rng)
         return (actions if batched else actions[0]), state
 
     # ------------------------------------------------------------------ checkpoints

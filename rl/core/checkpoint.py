@@ -51,7 +51,9 @@ def _hash_tree(h, obj: Any, path: str) -> None:
         h.update(f"{path}:seq{len(obj)}|".encode())
         for i, v in enumerate(obj):
             _hash_tree(h, v, f"{path}/{i}")
-    elif isinstance(obj, (np.ndarray, np.generic)):
+    elif isinstance(obj, np.generic):  # corenn.save may store NumPy scalars as plain numbers
+        h.update(f"{path}={obj.item()!r}|".encode())
+    elif isinstance(obj, np.ndarray):
         a = np.ascontiguousarray(obj)
         h.update(f"{path}:{a.dtype.str}{a.shape}|".encode())
         h.update(a.tobytes())
@@ -136,10 +138,10 @@ def space_to_json(space: gym.Space) -> dict:
 def space_from_json(desc: dict) -> gym.Space:
     kind = desc.get("type")
     if kind == "Box":
-        shape = tuple(desc["shape"])
-        low = np.asarray(desc["low"], np.float64).reshape(shape)
-        high = np.asarray(desc["high"], np.float64).reshape(shape)
-        return gym.spaces.Box(low, high, shape=shape, dtype=np.dtype(desc["dtype"]))
+        shape, dtype = tuple(desc["shape"]), np.dtype(desc["dtype"])
+        low = np.asarray(desc["low"], np.float64).reshape(shape).astype(dtype)
+        high = np.asarray(desc["high"], np.float64).reshape(shape).astype(dtype)
+        return gym.spaces.Box(low, high, shape=shape, dtype=dtype)
     if kind == "Discrete":
         return gym.spaces.Discrete(desc["n"], start=desc.get("start", 0))
     if kind == "MultiDiscrete":

@@ -28,6 +28,14 @@ def _as_array(x) -> np.ndarray:
     return x.data if isinstance(x, corenn.Tensor) else np.asarray(x)
 
 
+def _sample_categorical(probs: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
+    """(B, A) probabilities -> (B,) int64 by inverse CDF, one float32 uniform per row."""
+    rng = np.random.default_rng() if rng is None else rng
+    cdf = np.cumsum(probs, axis=-1)
+    u = rng.random(cdf.shape[:-1] + (1,), dtype=np.float32) * cdf[..., -1:]
+    return np.minimum((cdf < u).sum(-1), probs.shape[-1] - 1).astype(np.int64)
+
+
 class Distribution:
     """Base: subclasses define proba_distribution_net, proba_distribution, log_prob, entropy, sample, mode."""
 
@@ -73,10 +81,15 @@ class CategoricalDistribution(Distribution):
 
     def sample(self, rng: np.random.Generator | None = None) -> np.ndarray:
         """(B,) int64 by inverse CDF with one uniform per row."""
-        rng = np.random.default_rng() if rng is None else rng
-        cdf = np.cumsum(self.probs, axis=-1)
-        u = rng.random(cdf.shape[:-1] + (1,), dtype=np.float32) * cdf[..., -1:]
-        return np.minimum((cdf < u).sum(-1), self.action_dim - 1).astype(np.int64)
+        return _sample_categorical(self.probs, rng)
+
+    @staticmethod
+    def act_numpy(logits: np.ndarray, deterministic: bool = False, rng=None):
+        """No-graph fast path: logits (B, A) -> (actions (B,), log_prob (B,)); same draws as `sample`."""
+        shifted = logits - logits.max(-1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+        actions = log_probs.argmax(-1) if deterministic else _sample_categorical(np.exp(log_probs), rng)
+        return actions.astype(np.int64), np.take_along_axis(log_probs, actions[:, None], -1)[:, 0]
 
     def mode(self) -> np.ndarray:
         return self.log_probs.data.argmax(-1).astype(np.int64)
@@ -116,6 +129,18 @@ class DiagGaussianDistribution(Distribution):
         rng = np.random.default_rng() if rng is None else rng
         mu = self.mean.data
         return (mu + self.std_data * rng.standard_normal(mu.shape, dtype=np.float32)).astype(np.float32)
+
+    @staticmethod
+    def act_numpy(mean: np.ndarray, log_std: np.ndarray, deterministic: bool = False, rng=None):
+        """No-graph fast path: mean (B, D), log_std (D,) -> (actions (B, D), log_prob (B,)); same draws as `sample`."""
+        if deterministic:
+            actions = mean.astype(np.float32, copy=True)
+        else:
+            rng = np.random.default_rng() if rng is None else rng
+            actions = (mean + np.exp(log_std) * rng.standard_normal(mean.shape, dtype=np.float32)).astype(np.float32)
+        z = (actions - mean) * np.exp(-log_std)
+        log_prob = (z * z * -0.5 - log_std).sum(-1) - mean.shape[-1] * _LOG_SQRT_2PI
+        return actions, log_prob.astype(np.float32)
 
     def rsample(self, rng: np.random.Generator | None = None) -> corenn.Tensor:
         """Reparameterised sample mean + std * eps as a Tensor (gradients reach mean and log_std)."""

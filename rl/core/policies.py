@@ -174,6 +174,15 @@ class ActorCriticPolicy(nn.Module):
         if self._is_box:
             self._low = action_space.low.astype(np.float32)
             self._high = action_space.high.astype(np.float32)
+        self._build_numpy_plans()
+
+    def _build_numpy_plans(self) -> None:
+        """Acting without Tensors for plain Linear/Tanh/ReLU stacks (the rollout hot path)."""
+        pi = _numpy_plan(self.mlp_extractor.policy_net)
+        vf = _numpy_plan(self.mlp_extractor.value_net)
+        ok = type(self.features_extractor) is FlattenExtractor and pi is not None and vf is not None
+        self._pi_plan = pi + [[self.action_net, None]] if ok else None
+        self._vf_plan = vf + [[self.value_net, None]] if ok else None
 
     # ------------------------------------------------------------------ description
     def config(self) -> dict:
@@ -206,12 +215,17 @@ class ActorCriticPolicy(nn.Module):
 
     def predict_values(self, features: np.ndarray) -> np.ndarray:
         """V(s) for features (B, F) -> (B,) ndarray, without a graph."""
+        if self._vf_plan is not None:
+            return _run_plan(self._vf_plan, features).reshape(-1)
         with corenn.no_grad():
             latent_vf = self.mlp_extractor.forward_critic(self._features(features))
             return self.value_net(latent_vf).data.reshape(-1)
 
     def act(self, features: np.ndarray, deterministic: bool = False, rng: np.random.Generator | None = None):
         """Rollout path, no graph: features (B, F) -> (actions, values (B,), log_probs (B,)) ndarrays."""
+        if self._pi_plan is not None:
+            actions, log_prob = self._act_numpy(features, deterministic, rng)
+            return actions, _run_plan(self._vf_plan, features).reshape(-1), log_prob
         with corenn.no_grad():
             latent_pi, latent_vf = self.mlp_extractor(self._features(features))
             dist = self._distribution(latent_pi)
@@ -223,13 +237,48 @@ class ActorCriticPolicy(nn.Module):
     def predict_actions(self, features: np.ndarray, deterministic: bool = False,
                         rng: np.random.Generator | None = None) -> np.ndarray:
         """Actions for features (B, F), clipped to the Box bounds (what the env receives)."""
+        if self._pi_plan is not None:
+            return self.scale_actions(self._act_numpy(features, deterministic, rng)[0])
         with corenn.no_grad():
             actions = self.get_distribution(features).get_actions(deterministic, rng)
         return self.scale_actions(actions)
 
+    def _act_numpy(self, features: np.ndarray, deterministic: bool, rng):
+        params = _run_plan(self._pi_plan, features)
+        if isinstance(self.action_dist, CategoricalDistribution):
+            return CategoricalDistribution.act_numpy(params, deterministic, rng)
+        return DiagGaussianDistribution.act_numpy(params, self.log_std.data, deterministic, rng)
+
     def scale_actions(self, actions: np.ndarray) -> np.ndarray:
         """Clip Gaussian actions to the action space bounds (SB3 clips, it does not squash)."""
         return np.clip(actions, self._low, self._high) if self._is_box else actions
+
+
+def _numpy_plan(seq):
+    """[[Linear, activation class or None], ...] for a Sequential of Linear/Tanh/ReLU/Identity, else None."""
+    plan = []
+    for m in seq:
+        if isinstance(m, nn.Linear):
+            plan.append([m, None])
+        elif type(m) in (nn.Tanh, nn.ReLU) and plan and plan[-1][1] is None:
+            plan[-1][1] = type(m)
+        elif type(m) is not nn.Identity:
+            return None
+    return plan
+
+
+def _run_plan(plan, x: np.ndarray) -> np.ndarray:
+    """NumPy forward through a plan: x (B, F) -> (B, out)."""
+    for linear, act in plan:
+        z = x @ linear.weight.data.T
+        if linear.bias is not None:
+            z += linear.bias.data
+        if act is nn.Tanh:
+            np.tanh(z, out=z)
+        elif act is nn.ReLU:
+            np.maximum(z, 0.0, out=z)
+        x = z
+    return x
 
 
 def _jsonable(d: dict) -> dict:

@@ -84,3 +84,18 @@ def test_dict_observation_policy():
     feats = p.preprocessor({"obs": np.zeros((3, 4)), "goal": np.zeros((3, 2))})
     assert p.act(feats, rng=np.random.default_rng(0))[0].shape == (3,)
     assert math.isclose(p.features_dim, 6)
+
+
+@pytest.mark.parametrize("space", [gym.spaces.Discrete(3), gym.spaces.Box(-1, 1, (2,), np.float32)])
+def test_numpy_acting_path_matches_tensor_path(space):
+    p = _policy(space, activation_fn="relu")
+    assert p._pi_plan is not None
+    x = np.random.default_rng(1).normal(size=(6, 4)).astype(np.float32)
+    fast = p.act(x, rng=np.random.default_rng(5))
+    fast_det = p.predict_actions(x, deterministic=True)
+    p._pi_plan = p._vf_plan = None  # force the Tensor (no_grad) path
+    slow = p.act(x, rng=np.random.default_rng(5))
+    for a, b in zip(fast, slow):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(fast_det, p.predict_actions(x, deterministic=True), rtol=1e-6)
+    assert _policy(space, activation_fn="elu")._pi_plan is None
