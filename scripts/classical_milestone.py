@@ -67,9 +67,9 @@ def plot_gmm(path: str, seed: int = 0) -> dict:
         ax.plot(*gmm.means_[k], marker="x", color="k", ms=9, mew=2)
         ax.annotate(f"w={gmm.weights_[k]:.2f}", gmm.means_[k],
                     textcoords="offset points", xytext=(8, 8), fontsize=9)
-    ax.set_title(f"GaussianMixture (full covariance, EM): "
-                 f"mean log-likelihood {gmm.score(X):.3f}, "
-                 f"{gmm.n_iter_} EM iterations")
+    ax.set_title(f"GaussianMixture(4, full) by EM: mean log-likelihood "
+                 f"{gmm.score(X):.3f}\nellipses at 1, 2, 3 standard "
+                 f"deviations; x = component means, w = weights")
     ax.set_xlabel("x1"); ax.set_ylabel("x2"); ax.set_aspect("equal")
     ks = list(bics)
     ax_bic.plot(ks, [bics[k] for k in ks], "o-")
@@ -102,7 +102,7 @@ def plot_tsne(path: str, n_points: int, seed: int = 0) -> dict:
 
     fig, ax = plt.subplots(figsize=(8, 7.5))
     sc = ax.scatter(emb[:, 0], emb[:, 1], c=y, cmap="tab10", s=7, alpha=0.8,
-                    linewidths=0)
+                    linewidths=0, vmin=-0.5, vmax=9.5)
     for d in range(10):
         cx, cy = np.median(emb[y == d], axis=0)
         ax.text(cx, cy, str(d), fontsize=16, weight="bold", ha="center",

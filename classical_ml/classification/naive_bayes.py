@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..base import BaseEstimator, ClassifierMixin, check_array, \
+from ..base import BaseEstimator, ClassifierMixin, \
     check_classification_targets, check_positive, check_X_y, logsumexp
 
 

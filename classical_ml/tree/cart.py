@@ -152,9 +152,11 @@ def _scores(lv: _Level, ys, stats, criterion, xlogx, nl, nr):
     """Higher-is-better score of every threshold: (R, k)."""
     seg, R = lv.seg, len(lv.rows)
     if stats.dtype.kind == "f":                              # regression
-        left = lv.cumsum(ys)
-        right = stats[seg][:, None] - left
-        return left * left / nl + right * right / nr
+        # with targets centred per node, the SSE decrease of a split is
+        # left_sum^2 * (1/n_l + 1/n_r); centring keeps the sums small
+        mean = stats / lv.sizes
+        left = lv.cumsum(ys - mean[seg][:, None])
+        return left * left * (1.0 / nl + 1.0 / nr)
     S, C = stats.shape
     k = ys.shape[1]
     # rank[i, j]: samples of the same node and class before row i in column j

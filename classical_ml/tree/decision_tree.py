@@ -15,7 +15,7 @@ class BaseDecisionTree(BaseEstimator):
 
     _criteria: tuple = ()
 
-    def _check_params(self):
+    def _check_params(self, n_samples: int):
         if self.criterion not in self._criteria:
             raise ValueError(f"criterion must be one of {self._criteria}, "
                              f"got {self.criterion!r}.")
@@ -26,13 +26,13 @@ class BaseDecisionTree(BaseEstimator):
                              f"{self.max_depth!r}.")
         mss = self.min_samples_split
         if isinstance(mss, float) and 0.0 < mss <= 1.0:
-            mss = max(2, int(np.ceil(mss * self._n)))
+            mss = max(2, int(np.ceil(mss * n_samples)))
         if not (isinstance(mss, numbers.Integral) and mss >= 2):
             raise ValueError("min_samples_split must be an int >= 2 or a "
                              f"float in (0, 1], got {self.min_samples_split!r}.")
         msl = self.min_samples_leaf
         if isinstance(msl, float) and 0.0 < msl < 1.0:
-            msl = max(1, int(np.ceil(msl * self._n)))
+            msl = max(1, int(np.ceil(msl * n_samples)))
         if not (isinstance(msl, numbers.Integral) and msl >= 1):
             raise ValueError("min_samples_leaf must be an int >= 1 or a "
                              f"float in (0, 1), got {self.min_samples_leaf!r}.")
@@ -42,8 +42,7 @@ class BaseDecisionTree(BaseEstimator):
 
     def _grow(self, X, target, n_classes=None):
         """Grow ``tree_`` on validated X (n, d) and encoded target (n,)."""
-        self._n = X.shape[0]
-        mss, msl = self._check_params()
+        mss, msl = self._check_params(X.shape[0])
         crit = "entropy" if self.criterion in ("entropy", "log_loss") \
             else self.criterion
         self.max_features_ = _max_features(self.max_features, X.shape[1])
@@ -52,7 +51,6 @@ class BaseDecisionTree(BaseEstimator):
                                     self.max_depth, mss, msl,
                                     self.max_features_,
                                     float(self.min_impurity_decrease), rng)
-        del self._n
         total = imp.sum()
         self.feature_importances_ = imp / total if total > 0 else imp
 

@@ -18,6 +18,7 @@ import corenn
 from corenn import nn, optim
 from corenn.nn import functional as F
 
+from ..core.ensemble import ensemble_min
 from ..core.off_policy_algorithm import OffPolicyAlgorithm
 from ..core.polyak import polyak_update
 from ..core.sac_policies import SACPolicy
@@ -125,7 +126,7 @@ class SAC(OffPolicyAlgorithm):
 
             critic.requires_grad_(False)  # only dQ/da flows back to the actor
             try:
-                min_q_pi = critic(obs, actions_pi).min(axis=0)
+                min_q_pi = ensemble_min(critic(obs, actions_pi))
                 actor_loss = (log_prob * ent_coef - min_q_pi).mean()
                 actor.optimizer.zero_grad()
                 actor_loss.backward()

@@ -21,9 +21,21 @@ import corenn
 from corenn import nn
 from corenn.creation import generator
 
-__all__ = ["fused_linear", "FusedLinear", "FusedMLP", "FUSED_ACTIVATIONS"]
+__all__ = ["fused_linear", "ensemble_min", "FusedLinear", "FusedMLP", "FUSED_ACTIVATIONS"]
 
 FUSED_ACTIVATIONS = ("relu", "tanh", None)
+
+
+_ZEROS: dict = {}
+
+
+def _zeros(shape: tuple) -> np.ndarray:
+    """A cached read-only float32 zero array (np.maximum with a scalar 0 is several times slower)."""
+    z = _ZEROS.get(shape)
+    if z is None:
+        z = _ZEROS[shape] = np.zeros(shape, np.float32)
+        z.flags.writeable = False
+    return z
 
 
 def fused_linear(x, weight, bias, activation: str | None = None) -> corenn.Tensor:
@@ -38,7 +50,7 @@ def fused_linear(x, weight, bias, activation: str | None = None) -> corenn.Tenso
     out = np.matmul(xd, wd)
     out += bd
     if activation == "relu":
-        np.maximum(out, 0.0, out=out)
+        np.maximum(out, _zeros(out.shape), out=out)  # a full zero array keeps NumPy on its SIMD loop
     elif activation == "tanh":
         np.tanh(out, out=out)
     elif activation is not None:
@@ -51,7 +63,9 @@ def fused_linear(x, weight, bias, activation: str | None = None) -> corenn.Tenso
             g = g * (1.0 - out * out)
         gx = gw = gb = None
         if x.requires_grad:
-            gx = np.matmul(g, np.swapaxes(wd, -1, -2))
+            wt = np.swapaxes(wd, -1, -2)
+            # one output unit (a Q head): an outer product, which NumPy's matmul does slowly without BLAS
+            gx = g * wt if wd.shape[-1] == 1 else np.matmul(g, wt)
             if gx.ndim > xd.ndim:  # input shared by all members
                 gx = gx.sum(axis=0)
         if weight.requires_grad:
@@ -61,6 +75,20 @@ def fused_linear(x, weight, bias, activation: str | None = None) -> corenn.Tenso
         return gx, gw, gb
 
     return corenn.Tensor._node(out, (x, weight, bias), backward)
+
+
+def ensemble_min(q) -> corenn.Tensor:
+    """min over the members of q (E, B) -> (B,); the gradient goes to the smallest member (float32 kept)."""
+    qd = q.data
+    idx = qd.argmin(axis=0)
+    out = np.take_along_axis(qd, idx[None], axis=0)[0]
+
+    def backward(g):
+        grad = np.zeros_like(qd)
+        np.put_along_axis(grad, idx[None], g[None], axis=0)
+        return (grad,)
+
+    return corenn.Tensor._node(out, (q,), backward)
 
 
 class FusedLinear(nn.Module):

@@ -21,6 +21,12 @@ from ..core.schedules import get_schedule_fn
 __all__ = ["PPO"]
 
 
+def normalize(x: np.ndarray) -> np.ndarray:
+    """(x - mean) / (std + 1e-8) with the unbiased std, as SB3 (torch's .std())."""
+    d = x - x.sum() / len(x)
+    return d / (np.sqrt((d * d).sum() / (len(x) - 1)) + 1e-8)
+
+
 class PPO(OnPolicyAlgorithm):
     """PPO-clip. policy: "MlpPolicy"; env: id, Env or vector env; schedulable: learning_rate, clip_range, clip_range_vf."""
 
@@ -68,7 +74,7 @@ class PPO(OnPolicyAlgorithm):
                 values, log_prob, entropy = policy.evaluate_actions(batch.observations, batch.actions)
                 advantages = batch.advantages
                 if self.normalize_advantage and len(advantages) > 1:
-                    advantages = (advantages - advantages.mean()) / (advantages.std(ddof=1) + 1e-8)
+                    advantages = normalize(advantages)
 
                 # clipped surrogate objective
                 log_ratio = log_prob - batch.old_log_prob
@@ -90,12 +96,12 @@ class PPO(OnPolicyAlgorithm):
                     loss = loss + self.ent_coef * entropy_loss
 
                 # statistics (no graph): clip fraction and approximate KL, (r - 1) - log r
-                r, lr_ = ratio.data, log_ratio.data
+                r, n = ratio.data, len(advantages)
                 pg_losses.append(float(policy_loss.data))
                 value_losses.append(float(value_loss.data))
                 entropy_losses.append(float(entropy_loss.data))
-                clip_fractions.append(float(np.mean(np.abs(r - 1.0) > clip_range)))
-                approx_kl = float(np.mean((r - 1.0) - lr_))
+                clip_fractions.append(np.count_nonzero(np.abs(r - 1.0) > clip_range) / n)
+                approx_kl = float(((r - 1.0) - log_ratio.data).sum()) / n
                 approx_kl_divs.append(approx_kl)
                 if self.target_kl is not None and approx_kl > 1.5 * self.target_kl:
                     continue_training = False

@@ -2,14 +2,17 @@
 import numpy as np
 import pytest
 
-sk_datasets = pytest.importorskip("sklearn.datasets")
-from sklearn.model_selection import train_test_split  # noqa: E402
-
 DATASETS = ("iris", "wine", "breast_cancer", "digits")
 
 
 def load_split(name, test_size=0.3, seed=0, standardize=True, n_max=None):
-    """(X_train, X_test, y_train, y_test), stratified and optionally scaled."""
+    """(X_train, X_test, y_train, y_test), stratified and optionally scaled.
+
+    scikit-learn (a test-only dependency) supplies the data and the split.
+    """
+    sk_datasets = pytest.importorskip("sklearn.datasets")
+    from sklearn.model_selection import train_test_split
+
     X, y = getattr(sk_datasets, f"load_{name}")(return_X_y=True)
     if n_max is not None and len(X) > n_max:
         keep = np.random.default_rng(seed).choice(len(X), n_max, replace=False)
@@ -35,3 +38,16 @@ def split():
         return cache[key]
 
     return get
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _single_thread_pools():
+    """Run these small problems on one BLAS/OpenMP thread: on a small shared
+    machine, thread pools oversubscribe the cores and run much slower."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1):
+        yield

@@ -58,6 +58,13 @@ def test_tree_hyperparameters(split):
     msl = cm.DecisionTreeClassifier(min_samples_leaf=10).fit(Xtr, ytr)
     assert msl.tree_.n_node_samples[msl.tree_.feature < 0].min() >= 10
     assert full.feature_importances_.sum() == pytest.approx(1.0)
+    t = full.tree_                         # depth-first numbering, as sklearn
+    internal = np.flatnonzero(t.feature >= 0)
+    np.testing.assert_array_equal(t.children_left[internal], internal + 1)
+    np.testing.assert_array_equal(
+        t.n_node_samples[internal],
+        t.n_node_samples[t.children_left[internal]]
+        + t.n_node_samples[t.children_right[internal]])
     assert full.apply(Xtr).shape == (len(Xtr),)
 
 

@@ -16,13 +16,14 @@ def test_sb3_defaults():
     assert not model.normalize_advantage
 
 
-@pytest.mark.parametrize("make_env,threshold", [(lambda: IdentityEnv(4), 45), (lambda: IdentityEnvBox(), 35)],
+@pytest.mark.parametrize("make_env,gamma", [(lambda: IdentityEnv(4), 0.99), (lambda: IdentityEnvBox(), 0.0)],
                          ids=["discrete", "box"])
-def test_a2c_learns_identity(make_env, threshold):
+def test_a2c_learns_identity(make_env, gamma):
+    # each identity step is an independent bandit; gamma 0 takes the return-variance out of the Box case
     env = make_vec_env(make_env, n_envs=4, seed=0)
-    model = A2C("MlpPolicy", env, learning_rate=3e-3, seed=0).learn(4000)
+    model = A2C("MlpPolicy", env, learning_rate=3e-3, gamma=gamma, seed=0).learn(4000)
     mean, _ = evaluate_policy(model, make_env(), n_eval_episodes=5)
-    assert mean >= threshold  # out of 50
+    assert mean >= 45  # out of 50
 
 
 def test_a2c_logs(tmp_path):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import corenn
-from rl.core.ensemble import FusedLinear, FusedMLP, fused_linear
+from rl.core.ensemble import FusedLinear, FusedMLP, ensemble_min, fused_linear
 
 
 def _t(shape, seed, grad=True):
@@ -54,3 +54,14 @@ def test_fused_linear_init_and_errors():
         FusedLinear(2, 2, activation="gelu")
     mlp = FusedMLP(2, 1, [4], activation="elu")  # non-fused activations run as separate modules
     assert mlp(np.zeros((3, 2), np.float32)).shape == (3, 1)
+
+
+def test_ensemble_min_gradient_and_dtype():
+    q = _t((3, 6), 5)
+    assert corenn.gradcheck(ensemble_min, [q])
+    q32 = corenn.Tensor(np.array([[1.0, 5.0], [2.0, -1.0]], np.float32), requires_grad=True)
+    out = ensemble_min(q32)
+    out.sum().backward()
+    np.testing.assert_array_equal(out.data, [1.0, -1.0])
+    assert q32.grad.dtype == np.float32
+    np.testing.assert_array_equal(q32.grad, [[1.0, 0.0], [0.0, 1.0]])

@@ -1,0 +1,176 @@
+"""Replay memory for Dict observations (SB3's DictReplayBuffer), the base of HerReplayBuffer.
+
+Each key k of the Dict space gets its own preallocated arrays, observations[k] and
+next_observations[k] of shape (buffer_size, n_envs, *space[k].shape); actions (size, n_envs, A),
+rewards and dones (size, n_envs). Samples are dicts of (B, *shape) arrays, which the agent's
+preprocessor concatenates (keys in the space's sorted order) into flat features for
+MultiInputPolicy.
+
+As in `ReplayBuffer`, stored dones are terminations only: pass done = terminated | truncated and
+the truncation flags (`truncated=` or infos["TimeLimit.truncated"]) so targets bootstrap through
+time limits (handle_timeout_termination=False stores done as given).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from gymnasium import spaces
+
+from .replay_buffer import _action_dim, _truncation_flags
+
+__all__ = ["DictReplayBuffer", "DictReplayBufferSamples"]
+
+
+class DictReplayBufferSamples(NamedTuple):
+    """observations / next_observations: {key: (B, *shape)}; actions (B, A); dones / rewards (B, 1)."""
+
+    observations: dict
+    actions: np.ndarray
+    next_observations: dict
+    dones: np.ndarray
+    rewards: np.ndarray
+
+
+def _key_shape(key: str, space: spaces.Space) -> tuple:
+    if isinstance(space, (spaces.Box, spaces.MultiBinary, spaces.MultiDiscrete, spaces.Discrete)):
+        return tuple(space.shape)
+    raise TypeError(f"Dict observation key {key!r} has unsupported space {space}; use Box, Discrete, "
+                    "MultiDiscrete or MultiBinary entries")
+
+
+class DictReplayBuffer:
+    """FIFO replay memory for Dict observations with vectorised uniform sampling."""
+
+    def __init__(self, buffer_size: int, observation_space: spaces.Dict, action_space: spaces.Space,
+                 n_envs: int = 1, optimize_memory_usage: bool = False, handle_timeout_termination: bool = True,
+                 dtype=np.float32, seed=None, device: str = "auto"):
+        if not isinstance(observation_space, spaces.Dict):
+            raise TypeError(f"{type(self).__name__} needs a Dict observation space, got {observation_space}; "
+                            "use ReplayBuffer for flat observations")
+        if optimize_memory_usage:
+            raise ValueError(f"{type(self).__name__} does not support optimize_memory_usage=True (as in SB3)")
+        if int(buffer_size) <= 0 or int(n_envs) <= 0:
+            raise ValueError(f"buffer_size and n_envs must be positive, got {buffer_size}, {n_envs}")
+        self.observation_space, self.action_space = observation_space, action_space
+        self.n_envs = int(n_envs)
+        self.buffer_size = max(int(buffer_size) // self.n_envs, 1)
+        self.optimize_memory_usage = False
+        self.handle_timeout_termination = bool(handle_timeout_termination)
+        self.obs_shapes = {k: _key_shape(k, s) for k, s in observation_space.spaces.items()}
+        self.action_dim = _action_dim(action_space)
+        self.dtype = np.dtype(dtype)
+        self.rng = np.random.default_rng(seed)
+        size, n = self.buffer_size, self.n_envs
+        self.observations = {k: np.zeros((size, n, *s), self.dtype) for k, s in self.obs_shapes.items()}
+        self.next_observations = {k: np.zeros((size, n, *s), self.dtype) for k, s in self.obs_shapes.items()}
+        self.actions = np.zeros((size, n, self.action_dim), np.float32)
+        self.rewards = np.zeros((size, n), np.float32)
+        self.dones = np.zeros((size, n), np.float32)
+        self.pos = 0
+        self.full = False
+
+    def size(self) -> int:
+        """Number of filled slots per sub-env."""
+        return self.buffer_size if self.full else self.pos
+
+    def __len__(self) -> int:
+        return self.size() * self.n_envs
+
+    def reset(self) -> None:
+        self.pos, self.full = 0, False
+
+    def _check(self, name: str, value, shape: tuple) -> np.ndarray:
+        arr = np.asarray(value)
+        if arr.size != int(np.prod(shape)):
+            raise ValueError(f"{name} has shape {arr.shape}; expected {shape} (leading dimension n_envs={self.n_envs})")
+        arr = arr.reshape(shape)
+        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} contains NaN or inf; check the environment")
+        return arr
+
+    def _check_obs(self, name: str, obs) -> dict:
+        if not isinstance(obs, dict):
+            raise TypeError(f"{name} must be a dict of arrays with keys {sorted(self.obs_shapes)}, "
+                            f"got {type(obs).__name__}")
+        missing = [k for k in self.obs_shapes if k not in obs]
+        if missing:
+            raise ValueError(f"{name} is missing the keys {missing}")
+        return {k: self._check(f"{name}[{k!r}]", obs[k], (self.n_envs, *s)) for k, s in self.obs_shapes.items()}
+
+    def add(self, obs: dict, next_obs: dict, action, reward, done, infos=None, truncated=None) -> None:
+        """Store one vector-env step: dicts of (n_envs, *shape) arrays; done = terminated | truncated."""
+        pos, n = self.pos, self.n_envs
+        obs, next_obs = self._check_obs("obs", obs), self._check_obs("next_obs", next_obs)
+        for k in self.obs_shapes:
+            self.observations[k][pos] = obs[k]
+            self.next_observations[k][pos] = next_obs[k]
+        self.actions[pos] = self._check("action", action, (n, self.action_dim))
+        self.rewards[pos] = self._check("reward", reward, (n,))
+        done = self._check("done", done, (n,)).astype(bool)
+        if self.handle_timeout_termination:
+            done = done & ~_truncation_flags(infos, truncated, n)
+        self.dones[pos] = done
+        self.pos += 1
+        if self.pos == self.buffer_size:
+            self.full, self.pos = True, 0
+
+    @staticmethod
+    def _take(arr: np.ndarray, flat_idx: np.ndarray) -> np.ndarray:
+        """Rows of a (size, n_envs, ...) array at flat indices slot * n_envs + env (np.take: fast copy)."""
+        return np.take(arr.reshape((-1,) + arr.shape[2:]), flat_idx, axis=0)
+
+    def _gather(self, flat_idx: np.ndarray) -> DictReplayBufferSamples:
+        """Stored transitions at flat indices slot * n_envs + env, (B,) ints."""
+        return DictReplayBufferSamples(
+            observations={k: self._take(v, flat_idx) for k, v in self.observations.items()},
+            actions=self._take(self.actions, flat_idx),
+            next_observations={k: self._take(v, flat_idx) for k, v in self.next_observations.items()},
+            dones=self._take(self.dones, flat_idx)[:, None],
+            rewards=self._take(self.rewards, flat_idx)[:, None],
+        )
+
+    def sample(self, batch_size: int, rng: np.random.Generator | None = None) -> DictReplayBufferSamples:
+        """Uniform batch over all stored transitions of all sub-envs (with replacement)."""
+        if self.size() == 0:
+            raise ValueError(f"cannot sample from an empty {type(self).__name__}")
+        rng = self.rng if rng is None else rng
+        return self._gather(rng.integers(0, self.size() * self.n_envs, size=int(batch_size)))
+
+    # ------------------------------------------------------------------ saving
+    def state_dict(self) -> dict:
+        """Arrays to save with the agent (only the filled part; no pickle needed)."""
+        n = self.size()
+        return {
+            "observations": {k: v[:n].copy() for k, v in self.observations.items()},
+            "next_observations": {k: v[:n].copy() for k, v in self.next_observations.items()},
+            "actions": self.actions[:n].copy(), "rewards": self.rewards[:n].copy(), "dones": self.dones[:n].copy(),
+            "pos": np.array(self.pos, np.int64), "full": np.array(self.full),
+            "buffer_size": np.array(self.buffer_size, np.int64), "n_envs": np.array(self.n_envs, np.int64),
+        }
+
+    def _load_array(self, name: str, target: np.ndarray, value, n: int) -> None:
+        value = np.asarray(value)
+        if value.shape[1:] != target.shape[1:] or value.shape[0] != n:
+            raise ValueError(f"saved {name} has shape {value.shape}; expected ({n}, "
+                             f"{', '.join(map(str, target.shape[1:]))})")
+        target[:n] = value
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore from `state_dict()`; the buffer must have the same size, n_envs and spaces."""
+        size, n_envs = int(state["buffer_size"]), int(state["n_envs"])
+        if (size, n_envs) != (self.buffer_size, self.n_envs):
+            raise ValueError(f"saved replay buffer has {size} slots x {n_envs} envs; this one has "
+                             f"{self.buffer_size} x {self.n_envs}")
+        n = np.asarray(state["actions"]).shape[0]
+        if n > self.buffer_size:
+            raise ValueError(f"saved replay buffer holds {n} slots; this one has {self.buffer_size}")
+        for group in ("observations", "next_observations"):
+            if set(state[group]) != set(self.obs_shapes):
+                raise ValueError(f"saved {group} have keys {sorted(state[group])}; expected {sorted(self.obs_shapes)}")
+            for k, target in getattr(self, group).items():
+                self._load_array(f"{group}[{k!r}]", target, state[group][k], n)
+        for name in ("actions", "rewards", "dones"):
+            self._load_array(name, getattr(self, name), state[name], n)
+        self.pos, self.full = int(state["pos"]), bool(state["full"])

@@ -1,0 +1,155 @@
+"""Learning benchmarks for the off-policy algorithms (DQN, Double DQN, SAC, TD3).
+
+Short runs (minutes each on a 2-core CPU), rl-zoo3 hyperparameters (rl/hyperparams/*.yml):
+    python scripts/bench_offpolicy.py pendulum --algo sac td3 --seeds 0      # 20k steps, target >= -160
+    python scripts/bench_offpolicy.py cartpole --algo dqn ddqn --seeds 0     # 50k steps, target >= 475
+
+Long runs (hours) are resumable: every --chunk steps the agent, its replay buffer and the learning
+curve are written to --out; running the same command again continues from there.
+    nohup python scripts/bench_offpolicy.py curve --algo sac --env HalfCheetah-v5 --steps 300000 \\
+        --out runs/offpolicy/sac_halfcheetah > runs/offpolicy/sac_halfcheetah.log 2>&1 &
+    nohup python scripts/bench_offpolicy.py curve --algo td3 --env Hopper-v5 --steps 300000 \\
+        --out runs/offpolicy/td3_hopper > runs/offpolicy/td3_hopper.log 2>&1 &
+    python scripts/bench_offpolicy.py report --out runs/offpolicy/sac_halfcheetah   # print the curve so far
+
+Each final/partial figure is a deterministic evaluation (mean over --eval-episodes episodes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from rl.actor_critic import DDPG, SAC, TD3  # noqa: E402
+from rl.core.evaluation import evaluate_policy  # noqa: E402
+from rl.core.noise import NormalActionNoise  # noqa: E402
+from rl.core.vec_env import make_vec_env  # noqa: E402
+from rl.value_based import DQN, DoubleDQN  # noqa: E402
+
+ALGOS = {"sac": SAC, "td3": TD3, "ddpg": DDPG, "dqn": DQN, "ddqn": DoubleDQN}
+
+
+def zoo_kwargs(algo: str, env_id: str, action_dim: int) -> dict:
+    """rl-zoo3 settings (see docs/reference): the same values as rl/hyperparams/<algo>.yml."""
+    noise = dict(action_noise=NormalActionNoise(np.zeros(action_dim), 0.1 * np.ones(action_dim)))
+    if env_id == "Pendulum-v1":
+        if algo == "sac":
+            return dict(learning_rate=1e-3)
+        return dict(gamma=0.98, buffer_size=200_000, learning_starts=10_000, gradient_steps=1, train_freq=1,
+                    learning_rate=1e-3, policy_kwargs=dict(net_arch=[400, 300]), **noise)
+    if env_id == "CartPole-v1":
+        return dict(learning_rate=2.3e-3, batch_size=64, buffer_size=100_000, learning_starts=1000, gamma=0.99,
+                    target_update_interval=10, train_freq=256, gradient_steps=128, exploration_fraction=0.16,
+                    exploration_final_eps=0.04, policy_kwargs=dict(net_arch=[256, 256]))
+    if algo == "sac":  # MuJoCo
+        return dict(learning_starts=10_000)
+    return dict(learning_starts=10_000, learning_rate=1e-3, batch_size=256, train_freq=1, gradient_steps=1,
+                policy_kwargs=dict(net_arch=[400, 300]), **noise)
+
+
+def short_run(algo: str, env_id: str, steps: int, seed: int, eval_episodes: int) -> dict:
+    env = make_vec_env(env_id, n_envs=1, seed=seed)
+    action_dim = int(np.prod(env.single_action_space.shape or (1,)))
+    model = ALGOS[algo]("MlpPolicy", env, seed=seed, **zoo_kwargs(algo, env_id, action_dim))
+    start = time.perf_counter()
+    model.learn(steps)
+    train_s = time.perf_counter() - start
+    mean, std = evaluate_policy(model, make_vec_env(env_id, n_envs=1, seed=seed + 1000), eval_episodes)
+    return dict(algo=algo, env=env_id, seed=seed, steps=steps, eval_mean=mean, eval_std=std,
+                train_s=train_s, steps_per_s=steps / train_s)
+
+
+def cmd_short(args, env_id: str, default_steps: int, target: float) -> None:
+    rows = []
+    for algo in args.algo:
+        for seed in args.seeds:
+            row = short_run(algo, env_id, args.steps or default_steps, seed, args.eval_episodes)
+            rows.append(row)
+            print(f"{algo:5s} {env_id} seed {seed}: eval {row['eval_mean']:.1f} +/- {row['eval_std']:.1f} "
+                  f"after {row['steps']} steps ({row['train_s']:.0f} s, {row['steps_per_s']:.0f} steps/s) "
+                  f"[target >= {target}: {'met' if row['eval_mean'] >= target else 'NOT met'}]", flush=True)
+    if args.json:
+        with open(args.json, "a") as fh:
+            for row in rows:
+                fh.write(json.dumps(row) + "\n")
+
+
+def cmd_curve(args) -> None:
+    """Resumable long run: chunks of --chunk steps, checkpoint (with replay buffer) + eval after each."""
+    os.makedirs(args.out, exist_ok=True)
+    ckpt, curve_path = os.path.join(args.out, "model.npz"), os.path.join(args.out, "curve.csv")
+    cls = ALGOS[args.algo]
+    env = make_vec_env(args.env, n_envs=1, seed=args.seeds[0])
+    eval_env = make_vec_env(args.env, n_envs=1, seed=args.seeds[0] + 1000)
+    if os.path.exists(ckpt):
+        model = cls.load(ckpt, env=env)
+        print(f"resumed {args.algo} {args.env} at {model.num_timesteps} steps from {ckpt}", flush=True)
+    else:
+        action_dim = int(np.prod(env.single_action_space.shape))
+        model = cls("MlpPolicy", env, seed=args.seeds[0], **zoo_kwargs(args.algo, args.env, action_dim))
+        with open(curve_path, "w", newline="") as fh:
+            csv.writer(fh).writerow(["timesteps", "eval_mean", "eval_std", "train_ep_rew_mean", "chunk_s",
+                                     "chunk_steps_per_s", "date"])
+    while model.num_timesteps < args.steps:
+        chunk = min(args.chunk, args.steps - model.num_timesteps)
+        start, before = time.perf_counter(), model.num_timesteps
+        model.learn(chunk, reset_num_timesteps=False, log_interval=None)
+        chunk_s = time.perf_counter() - start
+        mean, std = evaluate_policy(model, eval_env, args.eval_episodes)
+        train_rew = np.mean([e["r"] for e in model.ep_info_buffer]) if model.ep_info_buffer else float("nan")
+        model.save(ckpt, include_replay_buffer=True)
+        with open(curve_path, "a", newline="") as fh:
+            csv.writer(fh).writerow([model.num_timesteps, f"{mean:.1f}", f"{std:.1f}", f"{train_rew:.1f}",
+                                     f"{chunk_s:.0f}", f"{(model.num_timesteps - before) / chunk_s:.1f}",
+                                     time.strftime("%Y-%m-%d %H:%M")])
+        print(f"{model.num_timesteps:>8d} steps: eval {mean:8.1f} +/- {std:6.1f}  train {train_rew:8.1f}  "
+              f"({(model.num_timesteps - before) / chunk_s:.1f} steps/s)", flush=True)
+
+
+def cmd_report(args) -> None:
+    with open(os.path.join(args.out, "curve.csv")) as fh:
+        rows = list(csv.DictReader(fh))
+    print("| steps | eval mean +/- std | train ep_rew_mean | steps/s | date |\n|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {int(r['timesteps']):,} | {r['eval_mean']} +/- {r['eval_std']} | {r['train_ep_rew_mean']} | "
+              f"{r['chunk_steps_per_s']} | {r['date']} |")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=["pendulum", "cartpole", "curve", "report"])
+    parser.add_argument("--algo", nargs="+", default=None)
+    parser.add_argument("--env", default="HalfCheetah-v5")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--steps", type=int, default=0)
+    parser.add_argument("--eval-episodes", type=int, default=10)
+    parser.add_argument("--chunk", type=int, default=10_000)
+    parser.add_argument("--out", default="runs/offpolicy/run")
+    parser.add_argument("--json", default=None, help="append one JSON line per run to this file")
+    args = parser.parse_args(argv)
+    if args.what == "pendulum":
+        args.algo = args.algo or ["sac", "td3"]
+        cmd_short(args, "Pendulum-v1", 20_000, -160.0)
+    elif args.what == "cartpole":
+        args.algo = args.algo or ["dqn", "ddqn"]
+        cmd_short(args, "CartPole-v1", 50_000, 475.0)
+    elif args.what == "curve":
+        args.algo = (args.algo or ["sac"])[0]
+        if not args.steps:
+            args.steps = 300_000
+        args.eval_episodes = min(args.eval_episodes, 5)
+        cmd_curve(args)
+    else:
+        cmd_report(args)
+
+
+if __name__ == "__main__":
+    main()
