@@ -91,11 +91,15 @@ def load_model(args, algos):
     algo_cls = get_algo_class(args.algo, algos)
     try:
         folder = run_folder(args.log_folder, args.algo, args.env, args.exp_id)
-    except CLIError:
+    except CLIError as err:
         zoo = _agents_zoo()
         if args.exp_id == 0 and callable(getattr(zoo, "load", None)):
-            print(f"No local run found; loading {args.algo} on {args.env} from the agents zoo")
-            return zoo.load(args.algo, args.env)
+            try:
+                model = zoo.load(args.algo, args.env)
+            except KeyError:  # the zoo has no such agent either: report the missing run
+                raise err from None
+            print(f"No local run found; loaded {args.algo} on {args.env} from the agents zoo")
+            return model
         raise
     name = "best_model.npz" if args.load_best else f"{safe_env_name(args.env)}.npz"
     if args.load_checkpoint is not None:

@@ -4,9 +4,9 @@ MLPs 64 -> 256 -> 256 -> 8 (6 parameters, 84,488 floats) and, RL-sized, 17 -> 64
 (5,702 floats); float32, torch.set_num_threads(--threads). Both sides run in this
 process, interleaved, in blocks of about --block-ms; each cell is the best block and, in
 brackets, the median block, in microseconds per call (the best block is the steadier
-figure on a shared machine).
+figure on a shared machine; --clock cpu counts process CPU time instead of wall time).
 
-    python scripts/bench_optim.py [--blocks 9] [--threads 2] [--out docs/bench/optim.md]
+    python scripts/bench_optim.py [--blocks 9] [--threads 2] [--clock wall] [--out FILE.md]
 """
 import argparse
 import os
@@ -37,11 +37,14 @@ def make_params(rng, shapes):
     return ours, theirs
 
 
+CLOCK = time.perf_counter
+
+
 def time_block(fn, calls):
-    t0 = time.perf_counter()
+    t0 = CLOCK()
     for _ in range(calls):
         fn()
-    return (time.perf_counter() - t0) / calls * 1e6
+    return (CLOCK() - t0) / calls * 1e6
 
 
 def bench(cases, blocks, block_ms):
@@ -61,9 +64,13 @@ def main():
     ap.add_argument("--blocks", type=int, default=9)
     ap.add_argument("--block-ms", type=float, default=20.0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                    help="cpu: process CPU time (steadier on a busy machine; with one thread)")
     ap.add_argument("--out", type=Path, help="also write the table to this markdown file")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    global CLOCK
+    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     rng = np.random.default_rng(0)
     load = os.getloadavg()[0]
 
@@ -99,7 +106,7 @@ def main():
     cols = ["corenn", "torch foreach=False", "torch foreach=True", "torch default"]
     lines = [
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"NumPy {np.__version__}, torch {torch.__version__} (threads={args.threads}), "
+        f"NumPy {np.__version__}, torch {torch.__version__} (threads={args.threads}), {args.clock} clock, "
         f"{time.strftime('%Y-%m-%d')}, load average {load:.1f} -> {os.getloadavg()[0]:.1f}. Best (median) of {args.blocks} blocks, microseconds "
         "per call; ratio = corenn best / fastest torch best.",
         "",

@@ -80,13 +80,11 @@ def fused_linear(x, weight, bias, activation: str | None = None) -> corenn.Tenso
 def ensemble_min(q) -> corenn.Tensor:
     """min over the members of q (E, B) -> (B,); the gradient goes to the smallest member (float32 kept)."""
     qd = q.data
-    idx = qd.argmin(axis=0)
-    out = np.take_along_axis(qd, idx[None], axis=0)[0]
+    chosen = np.arange(qd.shape[0])[:, None] == qd.argmin(axis=0)  # (E, B) one-hot of the minimum
+    out = qd.min(axis=0)
 
     def backward(g):
-        grad = np.zeros_like(qd)
-        np.put_along_axis(grad, idx[None], g[None], axis=0)
-        return (grad,)
+        return (chosen * g,)
 
     return corenn.Tensor._node(out, (q,), backward)
 

@@ -205,13 +205,20 @@ class ActorCriticPolicy(nn.Module):
         """Distribution for preprocessed features (B, F)."""
         return self._distribution(self.mlp_extractor.forward_actor(self._features(features)))
 
-    def evaluate_actions(self, features: np.ndarray, actions: np.ndarray):
-        """Training path with gradients -> (values (B,), log_prob (B,), entropy (B,)) Tensors."""
+    def evaluate_actions(self, features: np.ndarray, actions: np.ndarray, entropy_grad: bool = True):
+        """Training path with gradients -> (values (B,), log_prob (B,), entropy (B,)) Tensors.
+
+        entropy_grad=False computes the entropy without a graph (for logging when ent_coef is 0).
+        """
         feats = self._features(features)
         latent_pi, latent_vf = self.mlp_extractor(feats)
         dist = self._distribution(latent_pi)
         values = self.value_net(latent_vf).reshape(-1)
-        return values, dist.log_prob(actions), dist.entropy()
+        if entropy_grad:
+            return values, dist.log_prob(actions), dist.entropy()
+        with corenn.no_grad():
+            entropy = dist.entropy()
+        return values, dist.log_prob(actions), entropy
 
     def predict_values(self, features: np.ndarray) -> np.ndarray:
         """V(s) for features (B, F) -> (B,) ndarray, without a graph."""

@@ -71,7 +71,8 @@ class PPO(OnPolicyAlgorithm):
         for epoch in range(self.n_epochs):
             approx_kl_divs = []
             for batch in buf.get(self.batch_size, self.rng):
-                values, log_prob, entropy = policy.evaluate_actions(batch.observations, batch.actions)
+                values, log_prob, entropy = policy.evaluate_actions(batch.observations, batch.actions,
+                                                                    entropy_grad=self.ent_coef != 0.0)
                 advantages = batch.advantages
                 if self.normalize_advantage and len(advantages) > 1:
                     advantages = normalize(advantages)
@@ -90,10 +91,9 @@ class PPO(OnPolicyAlgorithm):
                     values_pred = (values - batch.old_values).clip(-clip_range_vf, clip_range_vf) + batch.old_values
                 value_loss = F.mse_loss(values_pred, batch.returns)
 
+                # entropy bonus (entropy carries no graph when ent_coef is 0)
                 entropy_loss = -entropy.mean()
-                loss = policy_loss + self.vf_coef * value_loss
-                if self.ent_coef != 0.0:
-                    loss = loss + self.ent_coef * entropy_loss
+                loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
 
                 # statistics (no graph): clip fraction and approximate KL, (r - 1) - log r
                 r, n = ratio.data, len(advantages)

@@ -289,3 +289,38 @@ def test_load_state_dict_copies_and_restores_hyperparameters():
     buf = opt2.state[params[0]]["momentum_buffer"]
     assert buf is not sd["state"][0]["momentum_buffer"]
     np.testing.assert_array_equal(buf, sd["state"][0]["momentum_buffer"])
+
+
+def test_trains_an_mlp_through_autograd_and_resumes_from_a_checkpoint(tmp_path):
+    import corenn
+    from corenn import nn
+    from corenn.nn.utils import clip_grad_norm_
+
+    rng = np.random.default_rng(0)
+    x = corenn.Tensor(rng.standard_normal((64, 3)).astype(np.float32))
+    y = corenn.Tensor(np.sin(x.data[:, :1]) * x.data[:, 1:2])
+    make = lambda: nn.Sequential(nn.Linear(3, 16), nn.Tanh(), nn.Linear(16, 1))  # noqa: E731
+
+    def train(model, opt, steps):
+        for _ in range(steps):
+            opt.zero_grad()
+            loss = ((model(x) - y) ** 2).mean()
+            loss.backward()
+            clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+        return loss.item()
+
+    model = make()
+    opt = Adam(model.parameters(), lr=1e-2)
+    first = train(model, opt, 1)
+    assert train(model, opt, 150) < 0.2 * first
+    corenn.save({"model": model.state_dict(), "optim": opt.state_dict()}, tmp_path / "ck")
+    ck = corenn.load(tmp_path / "ck")
+    model2 = make()
+    model2.load_state_dict(ck["model"])
+    opt2 = Adam(model2.parameters(), lr=1e-2)
+    opt2.load_state_dict(ck["optim"])
+    train(model, opt, 5)
+    train(model2, opt2, 5)
+    for p, q in zip(model.parameters(), model2.parameters()):
+        assert np.array_equal(p.data, q.data)

@@ -140,13 +140,15 @@ def test_env_names_and_zoo(tmp_path, capsys, monkeypatch):
     assert safe_env_name("corenn/ArmReach-v0") == "corenn-ArmReach-v0"
     import agents_zoo
 
-    monkeypatch.delattr(agents_zoo, "list", raising=False)
+    monkeypatch.setattr(agents_zoo, "list", lambda: [], raising=False)
     assert main(["zoo"]) == 0
     assert "empty" in capsys.readouterr().out
-    monkeypatch.setattr(agents_zoo, "list", lambda: [{"algo": "ppo", "env": "CartPole-v1", "mean_reward": 500.0}],
-                        raising=False)
+    entry = {"algo": "ppo", "env_id": "CartPole-v1", "mean_reward": 500.0, "std_reward": 0.0,
+             "n_eval_episodes": 10, "n_timesteps": 100000, "training_time_s": 60.0, "seed": 0}
+    monkeypatch.setattr(agents_zoo, "list", lambda: [entry], raising=False)
     assert main(["zoo"]) == 0
-    assert "algo=ppo | env=CartPole-v1" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "| ppo | CartPole-v1 | 500.00 | 0.00 | 10 | 100,000 | 1.0 min | 0 |" in out
 
 
 def test_enjoy_falls_back_to_the_zoo(tmp_path, capsys, monkeypatch):

@@ -1,5 +1,4 @@
 """PPO learns the identity envs; SB3 train/* tags; target_kl early stop; value clipping; schedules."""
-import numpy as np
 import pytest
 
 from .identity_envs import IdentityEnv, IdentityEnvBox
