@@ -23,6 +23,6 @@ clamp = clip
 
 try:  # pieces written in parallel; wired in when present
     from . import optim  # noqa: F401
-    from .serialization import save, load  # noqa: F401
+    from .serialization import save, load, CheckpointError  # noqa: F401
 except ImportError:  # pragma: no cover
     pass

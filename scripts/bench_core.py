@@ -74,6 +74,11 @@ def main():
     args = parser.parse_args()
     import torch
     torch.set_num_threads(args.threads)
+    try:  # same BLAS thread count for NumPy as for torch
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(limits=args.threads, user_api="blas")
+    except ImportError:
+        pass
     sizes = (64, 256, 256, 8)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((256, sizes[0])).astype(np.float32)

@@ -43,7 +43,12 @@ def blas_threads(n: int | None):
 
 
 class BaseAlgorithm:
-    """Shared agent machinery. `env`: id, gymnasium.Env or vector env (None only when loading)."""
+    """Shared agent machinery. `env`: id, gymnasium.Env or vector env (None only when loading).
+
+    Beyond SB3's arguments: `normalize` (False, True or ObsNormalizer kwargs: the VecNormalize
+    equivalent, saved with the agent), `n_envs` (sub-envs made when `env` is an id) and
+    `blas_num_threads` (BLAS threads during learn, default 1: small matmuls are fastest unthreaded).
+    """
 
     algo_name = "BaseAlgorithm"
     policy_aliases: dict = {}

@@ -132,6 +132,11 @@ class HerReplayBuffer(DictReplayBuffer):
         self._compute_reward = target.compute_reward
         self._compute_terminated = getattr(target, "compute_terminated", None)
 
+    def reset(self) -> None:
+        super().reset()
+        self.ep_length[:] = 0
+        self._current_ep_len[:] = 0
+
     # ------------------------------------------------------------------ storing
     def add(self, obs: dict, next_obs: dict, action, reward, done, infos=None, truncated=None) -> None:
         """Store one vector-env step (dicts of (n_envs, *shape) arrays); done = terminated | truncated ends the episode."""

@@ -85,3 +85,12 @@ def test_twin_critics_are_independent_networks():
     target = model.policy.critic_target
     np.testing.assert_array_equal(target(obs, act).data, q)  # target starts as a copy
     assert not any(p.requires_grad for p in target.parameters())
+
+
+def test_subnormal_optimizer_moments_are_flushed():
+    model = SAC("MlpPolicy", IdentityEnvBox(), seed=6, **SMALL)
+    model.learn(110)  # a few updates create the Adam state
+    state = next(iter(model.policy.critic.optimizer.state.values()))
+    state["exp_avg"].reshape(-1)[:3] = [1e-40, -1e-41, 0.5]
+    model._flush_subnormal_optimizer_state()
+    np.testing.assert_array_equal(state["exp_avg"].reshape(-1)[:3], [0.0, 0.0, 0.5])
