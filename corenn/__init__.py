@@ -21,8 +21,5 @@ from . import nn, utils, datasets, models  # noqa: F401
 cat = concatenate
 clamp = clip
 
-try:  # pieces written in parallel; wired in when present
-    from . import optim  # noqa: F401
-    from .serialization import save, load, CheckpointError  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
+from . import optim  # noqa: F401
+from .serialization import save, load, CheckpointError  # noqa: F401

@@ -7,7 +7,4 @@ from .normalization import BatchNorm1d, LayerNorm  # noqa: F401
 from .losses import (MSELoss, L1Loss, HuberLoss, SmoothL1Loss, CrossEntropyLoss, NLLLoss,  # noqa: F401
                      BCELoss, BCEWithLogitsLoss)
 from . import init, functional  # noqa: F401
-try:
-    from . import utils  # noqa: F401  (clip_grad_norm_, clip_grad_value_)
-except ImportError:  # pragma: no cover
-    pass
+from . import utils  # noqa: F401  (clip_grad_norm_, clip_grad_value_)
