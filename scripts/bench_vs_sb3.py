@@ -5,6 +5,7 @@ machine-load drift does not favour one side), on CPU. One function per algorithm
 
     python scripts/bench_vs_sb3.py --algo ppo --seeds 0 1 2
     python scripts/bench_vs_sb3.py --algo ppo --timesteps 20000 --seeds 0   # quick check
+    python scripts/bench_vs_sb3.py --algo ppo --profile                     # where our time goes
 
 Prints a markdown table (wall time of learn(), deterministic evaluation mean over --n-eval
 episodes, time ratio ours/SB3) and the load average before and after.
@@ -73,6 +74,44 @@ def run_ppo_sb3(seed: int, timesteps: int, n_eval: int, env_id: str = "CartPole-
 ALGOS = {"ppo": (run_ppo_ours, run_ppo_sb3, "PPO CartPole-v1 (rl-zoo3 settings)")}
 
 
+def profile_ppo(timesteps: int, seed: int = 0, env_id: str = "CartPole-v1", hp: dict = PPO_CARTPOLE) -> None:
+    """cProfile (CPU-time timer) of our PPO learn(); prints the time split and the top functions."""
+    import cProfile
+    import pstats
+
+    from rl import PPO
+    from rl.core.schedules import linear_schedule
+
+    kw = dict(hp)
+    n_envs, lr, clip = kw.pop("n_envs"), kw.pop("learning_rate"), kw.pop("clip_range")
+    model = PPO("MlpPolicy", env_id, n_envs=n_envs, learning_rate=linear_schedule(lr),
+                clip_range=linear_schedule(clip), seed=seed, **kw)
+    prof = cProfile.Profile(time.process_time)
+    prof.enable()
+    model.learn(timesteps)
+    prof.disable()
+    st = pstats.Stats(prof)
+
+    def cum(file_part, func):
+        return sum(v[3] for k, v in st.stats.items() if file_part in k[0] and k[2] == func)
+
+    total = cum("on_policy_algorithm.py", "learn")
+    train, fwd, bwd = cum("ppo.py", "train"), cum("policies.py", "evaluate_actions"), cum("tensor.py", "backward")
+    adam, clip_t = cum("optimizer.py", "step"), cum("utils.py", "clip_grad_norm_")
+    rows = [("learn total", total), ("train() (PPO update)", train), ("  evaluate_actions forward", fwd),
+            ("  loss.backward() (corenn autograd)", bwd), ("    of which toposort", cum("autograd.py", "toposort")),
+            ("    of which linear backward", cum("linalg.py", "backward")), ("  Adam step", adam),
+            ("  clip_grad_norm_", clip_t), ("  loss construction, statistics", train - fwd - bwd - adam - clip_t),
+            ("collect_rollouts()", cum("on_policy_algorithm.py", "collect_rollouts")),
+            ("  env.step (gymnasium)", cum("wrappers/vector/common.py", "step")),
+            ("  policy.act (NumPy fast path)", cum("policies.py", "act")),
+            ("  rollout buffer add + GAE", cum("rollout_buffer.py", "add") + cum("rollout_buffer.py", "compute_gae"))]
+    print("| part | CPU s | share |\n|---|---|---|")
+    for name, value in rows:
+        print(f"| {name} | {value:.2f} | {100 * value / max(total, 1e-9):.0f}% |")
+    st.sort_stats("tottime").print_stats(20)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--algo", choices=sorted(ALGOS), default="ppo")
@@ -82,7 +121,11 @@ def main(argv=None) -> int:
     parser.add_argument("--torch-threads", type=int, default=None,
                         help="torch.set_num_threads for SB3 (default: torch's own default)")
     parser.add_argument("--skip-sb3", action="store_true", help="only run ours")
+    parser.add_argument("--profile", action="store_true", help="profile our learn() instead of comparing")
     args = parser.parse_args(argv)
+    if args.profile:
+        profile_ppo(args.timesteps, args.seeds[0])
+        return 0
 
     ours_fn, sb3_fn, title = ALGOS[args.algo]
     have_sb3 = not args.skip_sb3
