@@ -43,7 +43,8 @@ def train_one(algo, env_id, seed, n_timesteps, episodes, extra, make_gif):
     target = agents_zoo.agent_dir(algo, env_id)
     os.makedirs(target, exist_ok=True)
     shutil.copyfile(os.path.join(folder, f"{safe_env_name(env_id)}.npz"), os.path.join(target, "model.npz"))
-    model = agents_zoo.load(algo, env_id)
+    import rl
+    model = rl.ALGOS[algo].load(os.path.join(target, "model.npz"))
     mean, std = evaluate(model, env_id, episodes, seed)
     meta = {
         "algo": algo, "env_id": env_id, "n_timesteps": int(model.num_timesteps), "seed": seed,
