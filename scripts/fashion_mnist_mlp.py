@@ -1,6 +1,6 @@
 """Train an MLP on real Fashion-MNIST with corenn; compare SGD+momentum with Adam.
 
-    python scripts/fashion_mnist_mlp.py [--epochs 10] [--out docs/fashion_mnist_loss.png]
+    python scripts/fashion_mnist_mlp.py [--epochs 10] [--threads 1] [--out docs/fashion_mnist_loss.png]
 
 Data: `apt-get install -y dataset-fashion-mnist` (or set CORENN_FASHION_MNIST to a folder
 with the four IDX files).  Prints per-epoch train loss / test accuracy and a summary table;
@@ -57,7 +57,9 @@ def main():
     parser.add_argument("--root", default=None, help="folder with the Fashion-MNIST IDX files")
     parser.add_argument("--optimizers", default="adam,sgd")
     parser.add_argument("--out", default="docs/fashion_mnist_loss.png")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads (1 is fastest for this size)")
     args = parser.parse_args()
+    cn.set_num_threads(args.threads)
     x_train, y_train, x_test, y_test = load_fashion_mnist(args.root, normalize=True, flatten=True)
     mean, std = x_train.mean(), x_train.std()
     data = ((x_train - mean) / std, y_train, (x_test - mean) / std, y_test)
