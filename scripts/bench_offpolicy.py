@@ -3,6 +3,8 @@
 Short runs (minutes each on a 2-core CPU), rl-zoo3 hyperparameters (rl/hyperparams/*.yml):
     python scripts/bench_offpolicy.py pendulum --algo sac td3 --seeds 0      # 20k steps, target >= -160
     python scripts/bench_offpolicy.py cartpole --algo dqn ddqn --seeds 0     # 50k steps, target >= 475
+    python scripts/bench_offpolicy.py cartpole --algo sb3-dqn --seeds 0      # same settings with SB3 (parity)
+    python scripts/bench_offpolicy.py cartpole --algo dqn --eval-freq 5000  # + best EvalCallback checkpoint
 
 Long runs (hours) are resumable: every --chunk steps the agent, its replay buffer and the learning
 curve are written to --out; running the same command again continues from there.
@@ -21,7 +23,9 @@ import argparse
 import csv
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -29,6 +33,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from rl.actor_critic import DDPG, SAC, TD3  # noqa: E402
+from rl.core.callbacks import EvalCallback  # noqa: E402
 from rl.core.evaluation import evaluate_policy  # noqa: E402
 from rl.core.noise import NormalActionNoise  # noqa: E402
 from rl.core.vec_env import make_vec_env  # noqa: E402
@@ -55,27 +60,69 @@ def zoo_kwargs(algo: str, env_id: str, action_dim: int) -> dict:
                 policy_kwargs=dict(net_arch=[400, 300]), **noise)
 
 
-def short_run(algo: str, env_id: str, steps: int, seed: int, eval_episodes: int) -> dict:
+def short_run(algo: str, env_id: str, steps: int, seed: int, eval_episodes: int, eval_freq: int = 0) -> dict:
+    """Train, then evaluate the final agent; with eval_freq > 0 also the best checkpoint of an
+    EvalCallback (5 episodes every eval_freq steps, what rl-zoo3 keeps as best_model)."""
     env = make_vec_env(env_id, n_envs=1, seed=seed)
     action_dim = int(np.prod(env.single_action_space.shape or (1,)))
     model = ALGOS[algo]("MlpPolicy", env, seed=seed, **zoo_kwargs(algo, env_id, action_dim))
+    callback, best_dir = None, tempfile.mkdtemp(prefix="bench_offpolicy_")
+    if eval_freq > 0:
+        callback = EvalCallback(make_vec_env(env_id, n_envs=1, seed=seed + 2000), n_eval_episodes=5,
+                                eval_freq=eval_freq, best_model_save_path=best_dir, verbose=0)
+    start = time.perf_counter()
+    model.learn(steps, callback=callback)
+    train_s = time.perf_counter() - start
+    eval_env = make_vec_env(env_id, n_envs=1, seed=seed + 1000)
+    mean, std = evaluate_policy(model, eval_env, eval_episodes)
+    row = dict(algo=algo, env=env_id, seed=seed, steps=steps, eval_mean=mean, eval_std=std,
+               train_s=train_s, steps_per_s=steps / train_s)
+    if eval_freq > 0 and os.path.exists(os.path.join(best_dir, "best_model.npz")):
+        best = ALGOS[algo].load(os.path.join(best_dir, "best_model.npz"))
+        row["best_eval_mean"], row["best_eval_std"] = evaluate_policy(best, eval_env, eval_episodes)
+    shutil.rmtree(best_dir, ignore_errors=True)
+    return row
+
+
+def sb3_short_run(algo: str, env_id: str, steps: int, seed: int, eval_episodes: int) -> dict:
+    """The same run with Stable-Baselines3 (DQN / SAC / TD3 / DDPG) for a parity check."""
+    import stable_baselines3 as sb3
+    from stable_baselines3.common.evaluation import evaluate_policy as sb3_evaluate
+    from stable_baselines3.common.noise import NormalActionNoise as SB3Noise
+
+    env = make_vec_env(env_id, n_envs=1, seed=seed)
+    action_dim = int(np.prod(env.single_action_space.shape or (1,)))
+    kwargs = zoo_kwargs(algo, env_id, action_dim)
+    if "action_noise" in kwargs:
+        kwargs["action_noise"] = SB3Noise(np.zeros(action_dim), 0.1 * np.ones(action_dim))
+    model = getattr(sb3, algo.upper())("MlpPolicy", env_id, seed=seed, device="cpu", **kwargs)
     start = time.perf_counter()
     model.learn(steps)
     train_s = time.perf_counter() - start
-    mean, std = evaluate_policy(model, make_vec_env(env_id, n_envs=1, seed=seed + 1000), eval_episodes)
-    return dict(algo=algo, env=env_id, seed=seed, steps=steps, eval_mean=mean, eval_std=std,
-                train_s=train_s, steps_per_s=steps / train_s)
+    import gymnasium as gym
+
+    eval_env = gym.make(env_id)
+    eval_env.reset(seed=seed + 1000)
+    mean, std = sb3_evaluate(model, eval_env, eval_episodes, deterministic=True)
+    return dict(algo="sb3-" + algo, env=env_id, seed=seed, steps=steps, eval_mean=float(mean),
+                eval_std=float(std), train_s=train_s, steps_per_s=steps / train_s)
 
 
 def cmd_short(args, env_id: str, default_steps: int, target: float) -> None:
     rows = []
     for algo in args.algo:
         for seed in args.seeds:
-            row = short_run(algo, env_id, args.steps or default_steps, seed, args.eval_episodes)
+            if algo.startswith("sb3-"):
+                row = sb3_short_run(algo[4:], env_id, args.steps or default_steps, seed, args.eval_episodes)
+            else:
+                row = short_run(algo, env_id, args.steps or default_steps, seed, args.eval_episodes,
+                                args.eval_freq)
             rows.append(row)
             print(f"{algo:5s} {env_id} seed {seed}: eval {row['eval_mean']:.1f} +/- {row['eval_std']:.1f} "
                   f"after {row['steps']} steps ({row['train_s']:.0f} s, {row['steps_per_s']:.0f} steps/s) "
-                  f"[target >= {target}: {'met' if row['eval_mean'] >= target else 'NOT met'}]", flush=True)
+                  f"[target >= {target}: {'met' if row['eval_mean'] >= target else 'NOT met'}]"
+                  + (f"; best checkpoint: {row['best_eval_mean']:.1f} +/- {row['best_eval_std']:.1f}"
+                     if "best_eval_mean" in row else ""), flush=True)
     if args.json:
         with open(args.json, "a") as fh:
             for row in rows:
@@ -132,6 +179,8 @@ def main(argv=None) -> None:
     parser.add_argument("--steps", type=int, default=0)
     parser.add_argument("--eval-episodes", type=int, default=10)
     parser.add_argument("--chunk", type=int, default=10_000)
+    parser.add_argument("--eval-freq", type=int, default=0, help="short runs: also keep the best of an "
+                        "EvalCallback run every N steps and report its evaluation")
     parser.add_argument("--out", default="runs/offpolicy/run")
     parser.add_argument("--json", default=None, help="append one JSON line per run to this file")
     args = parser.parse_args(argv)

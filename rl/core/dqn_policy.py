@@ -11,7 +11,8 @@ import corenn
 from corenn import nn
 
 from .ensemble import FusedMLP
-from .policies import ObsPreprocessor, _jsonable, get_optimizer_class
+from .policies import ObsPreprocessor, get_optimizer_class
+from .sac_policies import jsonable
 
 __all__ = ["QNetwork", "DQNPolicy"]
 
@@ -55,7 +56,7 @@ class DQNPolicy(nn.Module):
     def config(self) -> dict:
         return {"net_arch": self.net_arch, "activation_fn": self.activation,
                 "optimizer_class": self.optimizer_class.__name__,
-                "optimizer_kwargs": _jsonable(self.optimizer_kwargs)}
+                "optimizer_kwargs": jsonable(self.optimizer_kwargs)}
 
     def q_values(self, features: np.ndarray) -> np.ndarray:
         """(B, F) -> (B, n_actions) ndarray, no graph."""

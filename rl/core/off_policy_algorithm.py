@@ -25,6 +25,7 @@ import corenn
 
 from .base_algorithm import BaseAlgorithm, blas_threads
 from .noise import ActionNoise, NormalActionNoise, OrnsteinUhlenbeckActionNoise, VectorizedActionNoise
+from .dict_replay_buffer import DictReplayBuffer
 from .replay_buffer import ReplayBuffer
 
 __all__ = ["OffPolicyAlgorithm", "TrainFreq", "RolloutReturn"]
@@ -81,8 +82,9 @@ def noise_from_json(desc: dict, rng=None) -> ActionNoise:
 
 
 def _resolve_buffer_class(value):
-    if value is None or value == "ReplayBuffer":
-        return ReplayBuffer
+    """None (the default for the observation space), a class, or the name of one exported by `rl`."""
+    if value is None or value in ("ReplayBuffer", "DictReplayBuffer"):
+        return None
     if isinstance(value, str):
         import rl
 
@@ -150,12 +152,11 @@ class OffPolicyAlgorithm(BaseAlgorithm):
 
     def _setup_replay_buffer(self) -> None:
         cls = self.replay_buffer_class
+        if cls is None:  # SB3: DictReplayBuffer for Dict observations (MultiInputPolicy)
+            cls = DictReplayBuffer if isinstance(self.observation_space, gym.spaces.Dict) else ReplayBuffer
         kwargs = dict(self.replay_buffer_kwargs)
         if "env" in inspect.signature(cls).parameters:
             kwargs.setdefault("env", self.env)  # HerReplayBuffer needs compute_reward
-        if cls is ReplayBuffer and isinstance(self.observation_space, gym.spaces.Dict):
-            raise ValueError(f"{self.algo_name} with Dict observations (MultiInputPolicy) needs a dict-aware "
-                             "buffer: pass replay_buffer_class=HerReplayBuffer for goal-conditioned envs")
         self.replay_buffer = cls(self.buffer_size, self.observation_space, self.action_space, n_envs=self.n_envs,
                                  optimize_memory_usage=self.optimize_memory_usage, **kwargs)
 
@@ -325,8 +326,7 @@ class OffPolicyAlgorithm(BaseAlgorithm):
         hp = super()._hyperparameters()
         hp["train_freq"] = [self.train_freq.frequency, self.train_freq.unit]
         hp["action_noise"] = noise_to_json(self.action_noise)
-        hp["replay_buffer_class"] = (None if self.replay_buffer_class is ReplayBuffer
-                                     else self.replay_buffer_class.__name__)
+        hp["replay_buffer_class"] = getattr(self.replay_buffer_class, "__name__", None)
         return hp
 
     def save(self, path, exclude=None, include=None, include_replay_buffer: bool = False) -> str:

@@ -18,7 +18,7 @@ import corenn
 from corenn import nn
 
 from .ensemble import FusedMLP, fused_linear
-from .policies import ObsPreprocessor, _jsonable, get_optimizer_class
+from .policies import ObsPreprocessor, get_optimizer_class
 
 __all__ = ["squashed_gaussian", "SquashedGaussianActor", "DeterministicActor", "ContinuousCritic",
            "SACPolicy", "TD3Policy", "LOG_STD_MIN", "LOG_STD_MAX"]
@@ -26,6 +26,12 @@ __all__ = ["squashed_gaussian", "SquashedGaussianActor", "DeterministicActor", "
 LOG_STD_MIN, LOG_STD_MAX = -20.0, 2.0
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 _LOG_2 = math.log(2.0)
+
+
+def jsonable(d: dict) -> dict:
+    """optimizer_kwargs etc. as JSON values (tuples -> lists, NumPy scalars -> Python)."""
+    return {k: list(v) if isinstance(v, tuple) else v.item() if isinstance(v, np.generic) else v
+            for k, v in d.items()}
 
 
 def _tensor(x) -> corenn.Tensor:
@@ -177,7 +183,7 @@ class _OffPolicyContinuousPolicy(nn.Module):
     def config(self) -> dict:
         return {"net_arch": self.net_arch, "activation_fn": self.activation, "n_critics": self.n_critics,
                 "optimizer_class": self.optimizer_class.__name__,
-                "optimizer_kwargs": _jsonable(self.optimizer_kwargs)}
+                "optimizer_kwargs": jsonable(self.optimizer_kwargs)}
 
     def scale_action(self, action: np.ndarray) -> np.ndarray:
         """Env bounds -> [-1, 1]."""

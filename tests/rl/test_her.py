@@ -5,9 +5,8 @@ import pytest
 from gymnasium import spaces
 
 import envs  # noqa: F401 - registers corenn/*
-from envs import BitFlippingEnv, GoalEnv
-from rl import DDPG, DQN, SAC, TD3
-from rl.multi_goal import HerReplayBuffer
+from envs import GoalEnv
+from rl import DDPG, DQN, SAC, TD3, HerReplayBuffer
 from rl.core.callbacks import EvalCallback
 from rl.core.dict_replay_buffer import DictReplayBuffer
 from rl.core.evaluation import run_episodes
@@ -208,7 +207,7 @@ def test_dqn_her_solves_10_bit_flipping_and_dqn_alone_does_not():
 def test_continuous_algorithms_learn_with_her_and_log_success_rate(tmp_path):
     capture = CaptureLogs()
     for cls in (SAC, TD3, DDPG):
-        model = cls("MultiInputPolicy", "corenn/ArmReach-v0", replay_buffer_class=HerReplayBuffer,
+        model = cls("MultiInputPolicy", "corenn/ArmReach-v0", replay_buffer_class="HerReplayBuffer",
                     replay_buffer_kwargs=dict(goal_selection_strategy="final"), learning_starts=100,
                     batch_size=32, normalize=True, policy_kwargs=dict(net_arch=[16]), seed=0)
         evaluate = EvalCallback(make_vec_env("corenn/ArmReach-v0", n_envs=2, seed=9), n_eval_episodes=2,

@@ -119,14 +119,23 @@ def test_truncation_with_several_envs():
     assert not rb.dones[:4].any()
 
 
-def test_dict_observations_need_a_dict_buffer():
+def test_dict_observations_use_a_dict_buffer(tmp_path):
     class DictEnv(IdentityEnvBox):
         def __init__(self):
             super().__init__()
-            self.observation_space = gym.spaces.Dict({"x": gym.spaces.Box(-1, 1, (1,), np.float32)})
+            self.observation_space = gym.spaces.Dict({"x": gym.spaces.Box(-1, 1, (1,), np.float32),
+                                                      "y": gym.spaces.Box(-1, 1, (2,), np.float32)})
 
-    with pytest.raises(ValueError, match="HerReplayBuffer"):
-        SAC("MultiInputPolicy", DictEnv())
+        def _draw(self):
+            return {"x": super()._draw(), "y": np.zeros(2, np.float32)}
+
+    model = SAC("MultiInputPolicy", DictEnv(), seed=6, **SMALL)
+    model.learn(80)
+    assert type(model.replay_buffer).__name__ == "DictReplayBuffer" and model.replay_buffer.size() == 80
+    obs = {"x": OBS, "y": np.zeros((7, 2), np.float32)}
+    loaded = SAC.load(model.save(tmp_path / "dict", include_replay_buffer=True), env=DictEnv())
+    np.testing.assert_array_equal(model.predict(obs, deterministic=True)[0], loaded.predict(obs, deterministic=True)[0])
+    assert loaded.replay_buffer.size() == 80
 
 
 def test_normalised_agent_keeps_raw_buffer_and_statistics(tmp_path):
