@@ -8,6 +8,8 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 
+from .vec_env import register_project_envs
+
 __all__ = ["evaluate_policy", "run_episodes", "as_vec_env"]
 
 
@@ -16,10 +18,8 @@ def as_vec_env(env, env_kwargs: dict | None = None) -> gym.vector.VectorEnv:
     if isinstance(env, gym.vector.VectorEnv):
         return env
     if isinstance(env, str):
-        env_id = env
-        if env_id not in gym.registry:
-            import envs  # noqa: F401  (registers this project's environments)
-        env = gym.make(env_id, **(env_kwargs or {}))
+        register_project_envs(env)
+        env = gym.make(env, **(env_kwargs or {}))
     if not isinstance(env, gym.Env):
         raise TypeError(f"expected an env id, a gymnasium.Env or a gymnasium vector env, got {type(env).__name__}")
     return gym.vector.SyncVectorEnv([lambda: env], autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)

@@ -36,9 +36,16 @@ class SeedOnFirstReset(gym.Wrapper):
         return self.env.reset(seed=seed, options=options)
 
 
+def register_project_envs(env_id: str) -> None:
+    """Import our `envs` package (which registers the corenn/... ids) when an id needs it."""
+    if env_id.startswith("corenn/") and env_id not in gym.registry:
+        import envs  # noqa: F401
+
+
 def _make_thunk(env_id, rank: int, seed, env_kwargs: dict, wrapper_class, wrapper_kwargs: dict):
     def thunk() -> gym.Env:
         if isinstance(env_id, str):
+            register_project_envs(env_id)
             env = gym.make(env_id, **env_kwargs)
         else:
             env = env_id(**env_kwargs)

@@ -234,3 +234,24 @@ def test_save_load_her_agent(tmp_path):
     without_env = DQN.load(model.save(tmp_path / "no_buffer"))
     np.testing.assert_array_equal(model.predict(obs, deterministic=True)[0],
                                   without_env.predict(obs, deterministic=True)[0])
+
+
+def _episodes_have_one_goal(buffer) -> bool:
+    """Every finished episode in the buffer keeps a single desired goal (none was glued to another)."""
+    goals = buffer.observations["desired_goal"][:buffer.size(), 0]
+    start, length = buffer.ep_start[:buffer.size(), 0], buffer.ep_length[:buffer.size(), 0]
+    done = length > 0
+    first = goals[start[done] % buffer.buffer_size]
+    return bool((goals[done] == first).all())
+
+
+def test_new_learn_call_closes_the_running_episode_and_set_env_reaches_the_buffer(tmp_path):
+    model = _bit_flipping_dqn(True)
+    model.learn(203)  # 10-bit episodes last <= 10 steps: one is running at the end
+    assert model.replay_buffer._current_ep_len[0] > 0
+    model.learn(100)  # resets the env: the running episode is closed as truncated first
+    assert _episodes_have_one_goal(model.replay_buffer)
+    loaded = DQN.load(model.save(tmp_path / "her", include_replay_buffer=True))  # no env: no compute_reward yet
+    loaded.set_env(gym.make("corenn/BitFlipping-v0", n_bits=10))
+    loaded.learn(100, reset_num_timesteps=False)
+    assert _episodes_have_one_goal(loaded.replay_buffer)
