@@ -45,6 +45,7 @@ def train_one(algo, env_id, seed, n_timesteps, episodes, extra, make_gif):
     shutil.copyfile(os.path.join(folder, f"{safe_env_name(env_id)}.npz"), os.path.join(target, "model.npz"))
     import rl
     model = rl.ALGOS[algo].load(os.path.join(target, "model.npz"))
+    model.save(os.path.join(target, "model.npz"), exclude=["optimizer"])  # compact: weights only
     mean, std = evaluate(model, env_id, episodes, seed)
     meta = {
         "algo": algo, "env_id": env_id, "n_timesteps": int(model.num_timesteps), "seed": seed,

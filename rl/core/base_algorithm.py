@@ -295,8 +295,16 @@ class BaseAlgorithm:
         return None
 
     def save(self, path, exclude=None, include=None) -> str:
-        """Write the agent to `path` (".npz" appended if missing); returns the path written."""
-        arrays: dict[str, Any] = {"params": self.get_parameters()}
+        """Write the agent to `path` (".npz" appended if missing); returns the path written.
+
+        exclude=["optimizer"] leaves out the optimizer states: a compact file for acting (the zoo);
+        loading it gives fresh optimizers, so resumed training restarts their moments.
+        """
+        params = self.get_parameters()
+        without_optimizer = "optimizer" in (exclude or ())
+        if without_optimizer:
+            params = {k: v for k, v in params.items() if k not in self._policy_optimizers()}
+        arrays: dict[str, Any] = {"params": params}
         if self.obs_normalizer is not None:
             arrays["normalizer"] = self.obs_normalizer.state_dict()
         arrays.update(self._extra_state())
@@ -309,7 +317,7 @@ class BaseAlgorithm:
             "num_timesteps": int(self.num_timesteps), "episode_num": int(self._episode_num),
             "n_updates": int(self._n_updates), "n_envs": int(self.n_envs), "seed": self.seed,
             "tensorboard_log": self.tensorboard_log, "verbose": self.verbose,
-            "rng_state": self.rng.bit_generator.state,
+            "rng_state": self.rng.bit_generator.state, "optimizer_state": not without_optimizer,
         }
         return save_agent(path, arrays, meta)
 
@@ -340,7 +348,13 @@ class BaseAlgorithm:
         model.seed = meta.get("seed")
         model._setup_model()
         try:
-            model.set_parameters(data["params"], exact_match=True)
+            if not meta.get("optimizer_state", True):  # a compact file saved with exclude=["optimizer"]
+                missing = [k for k in model._policy_optimizers() if k in data["params"]]
+                if missing:
+                    raise KeyError(f"file says it has no optimizer state but holds {missing}")
+                model.policy.load_state_dict(data["params"]["policy"], strict=True)
+            else:
+                model.set_parameters(data["params"], exact_match=True)
             if model.obs_normalizer is not None and "normalizer" in data:
                 model.obs_normalizer.load_state_dict(data["normalizer"])
             model._load_extra_state(data)

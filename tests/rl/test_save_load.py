@@ -90,3 +90,24 @@ def test_predict_validates_observations():
         model.predict(np.zeros(5))
     with pytest.raises(ValueError, match="NaN or inf"):
         model.predict(np.array([0.0, np.nan, 0.0, 0.0]))
+
+
+def test_compact_checkpoint_without_optimizer_state(tmp_path):
+    """save(exclude=["optimizer"]) writes a smaller file that acts identically."""
+    import os
+
+    from rl import PPO, TD3
+    for algo, env_id in ((PPO, "CartPole-v1"), (TD3, "Pendulum-v1")):
+        kwargs = {"n_steps": 64, "batch_size": 32} if algo is PPO else {"learning_starts": 50}
+        model = algo("MlpPolicy", env_id, seed=0, **kwargs).learn(128)
+        full, compact = tmp_path / f"{algo.__name__}_full", tmp_path / f"{algo.__name__}_compact"
+        model.save(full)
+        model.save(compact, exclude=["optimizer"])
+        assert os.path.getsize(f"{compact}.npz") < 0.6 * os.path.getsize(f"{full}.npz")
+        loaded = algo.load(f"{compact}.npz")
+        obs = model.observation_space.sample()[None]
+        np.testing.assert_array_equal(loaded.predict(obs, deterministic=True)[0],
+                                      model.predict(obs, deterministic=True)[0])
+        assert loaded.num_timesteps == model.num_timesteps
+        resumed = algo.load(f"{compact}.npz", env=env_id).learn(64, reset_num_timesteps=False)
+        assert resumed.num_timesteps >= model.num_timesteps + 64  # fresh optimizers, training goes on
