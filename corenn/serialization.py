@@ -1,4 +1,4 @@
-"""``save``/``load``: nested dicts/lists of arrays and scalars as one .npz, never pickle.
+"""``save``/``load``: nested dicts/lists of arrays and scalars as one .npz, never pickled.
 
 The archive holds one ``.npy`` member per array (named after its place in the
 structure) and a JSON header under ``__corenn__`` that describes the structure,
@@ -43,7 +43,7 @@ class _Encoder:
 
     def array(self, arr, path):
         if arr.dtype.hasobject:
-            raise TypeError(f"cannot save an object array at {_where(path)} (no pickle)")
+            raise TypeError(f"cannot save an object array at {_where(path)} (no pickling)")
         name = self.name(path)
         self.arrays[name] = arr
         self.table[name] = [str(arr.dtype), list(arr.shape)]

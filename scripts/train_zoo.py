@@ -2,6 +2,7 @@
 
     python scripts/train_zoo.py ppo:CartPole-v1 a2c:CartPole-v1 [--seed 0] [-n STEPS] [--episodes 10]
     python scripts/train_zoo.py --readme-only      # regenerate agents_zoo/README.md
+    python scripts/train_zoo.py --import-checkpoint sac:HalfCheetah-v5=runs/x/model.npz --command "..."
 
 For each ALGO:ENV it runs ``python -m rl train --algo ALGO --env ENV --seed S -f LOGDIR``, copies
 the final model to agents_zoo/<algo>/<env>/model.npz, evaluates it deterministically over
@@ -65,6 +66,28 @@ def train_one(algo, env_id, seed, n_timesteps, episodes, extra, make_gif):
     return meta
 
 
+def import_checkpoint(algo, env_id, path, command, episodes, training_time_s=None):
+    """Add an agent trained by another of our scripts (e.g. a resumable benchmark run)."""
+    import rl
+    model = rl.ALGOS[algo].load(path)
+    target = agents_zoo.agent_dir(algo, env_id)
+    os.makedirs(target, exist_ok=True)
+    model.save(os.path.join(target, "model.npz"), exclude=["optimizer"])  # no replay buffer either
+    seed = int(model.seed or 0)
+    mean, std = evaluate(model, env_id, episodes, seed)
+    meta = {
+        "algo": algo, "env_id": env_id, "n_timesteps": int(model.num_timesteps), "seed": seed,
+        "hyperparameters": model._hyperparameters(), "command": command,
+        "mean_reward": mean, "std_reward": std, "n_eval_episodes": episodes, "deterministic": True,
+        "training_time_s": training_time_s, "date": datetime.date.today().isoformat(),
+        "corenn_version": corenn.__version__, "model_file": "model.npz",
+        "machine": "2-core x86_64 CPU, no GPU", "partial": True,
+    }
+    with open(os.path.join(target, "metadata.json"), "w", encoding="utf-8") as f:
+        json.dump(meta, f, indent=2, default=str)
+    print(f"{algo} {env_id}: {mean:.2f} +/- {std:.2f} over {episodes} episodes ({model.num_timesteps} steps)")
+
+
 def evaluate(model, env_id, episodes, seed):
     from rl import evaluate_policy
     from rl.core.vec_env import make_vec_env
@@ -111,8 +134,16 @@ def main():
     parser.add_argument("--gif", action="store_true")
     parser.add_argument("--readme-only", action="store_true")
     parser.add_argument("--extra", default="", help="extra CLI arguments, e.g. '-params learning_starts:1000'")
+    parser.add_argument("--import-checkpoint", metavar="ALGO:ENV=PATH",
+                        help="add an agent trained by another script instead of training one")
+    parser.add_argument("--command", help="with --import-checkpoint: the command that trained it")
+    parser.add_argument("--training-time-s", type=float, default=None)
     args = parser.parse_args()
-    if not args.readme_only:
+    if args.import_checkpoint:
+        pair, path = args.import_checkpoint.split("=", 1)
+        algo, env_id = pair.split(":", 1)
+        import_checkpoint(algo, env_id, path, args.command, args.episodes, args.training_time_s)
+    elif not args.readme_only:
         for pair in args.agents:
             algo, env_id = pair.split(":", 1)
             train_one(algo, env_id, args.seed, args.n_timesteps, args.episodes, args.extra.split(), args.gif)

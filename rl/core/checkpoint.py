@@ -1,4 +1,4 @@
-"""Agent checkpoints: one `.npz` file written by `corenn.save` (never pickle).
+"""Agent checkpoints: one `.npz` file written by `corenn.save` (never pickled).
 
 Stored object: {"metadata": JSON string, "data": nested arrays}. The metadata holds
 {format: "corenn-agent", format_version, algo, env_id, observation_space, action_space,

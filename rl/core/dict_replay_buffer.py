@@ -140,7 +140,7 @@ class DictReplayBuffer:
 
     # ------------------------------------------------------------------ saving
     def state_dict(self) -> dict:
-        """Arrays to save with the agent (only the filled part; no pickle needed)."""
+        """Arrays to save with the agent (only the filled part; no pickling needed)."""
         n = self.size()
         return {
             "observations": {k: v[:n].copy() for k, v in self.observations.items()},

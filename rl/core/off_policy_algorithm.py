@@ -348,7 +348,7 @@ class OffPolicyAlgorithm(BaseAlgorithm):
             self.replay_buffer.load_state_dict(data["replay_buffer"])
 
     def save_replay_buffer(self, path) -> str:
-        """Write the replay buffer alone to an .npz (corenn.save; no pickle). Returns the path."""
+        """Write the replay buffer alone to an .npz (corenn.save; no pickling). Returns the path."""
         path = str(path) if str(path).endswith(".npz") else f"{path}.npz"
         corenn.save({"format": "corenn-replay-buffer", "algo": self.algo_name,
                      "state": self.replay_buffer.state_dict()}, path)

@@ -174,7 +174,7 @@ class ReplayBuffer:
         )
 
     def state_dict(self) -> dict:
-        """Arrays to save with the agent (only the filled part; no pickle needed)."""
+        """Arrays to save with the agent (only the filled part; no pickling needed)."""
         n = self.size()
         state = {
             "observations": self.observations[:n].copy(),

@@ -111,7 +111,7 @@ def schedule_to_json(value: Any, progress_remaining: float = 1.0):
 
     Plain numbers/strings pass through; our schedule objects give their description; any other
     callable is frozen to its value at `progress_remaining` (a user function cannot be stored
-    without pickle).
+    without pickling).
     """
     if isinstance(value, (ConstantSchedule, LinearSchedule)):
         return value.to_json()
