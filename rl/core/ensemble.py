@@ -21,6 +21,8 @@ import corenn
 from corenn import nn
 from corenn.creation import generator
 
+from .value_functions import get_activation
+
 __all__ = ["fused_linear", "ensemble_min", "FusedLinear", "FusedMLP", "FUSED_ACTIVATIONS"]
 
 FUSED_ACTIVATIONS = ("relu", "tanh", None)
@@ -29,10 +31,13 @@ FUSED_ACTIVATIONS = ("relu", "tanh", None)
 _ZEROS: dict = {}
 
 
-def _zeros(shape: tuple) -> np.ndarray:
-    """A cached read-only float32 zero array (np.maximum with a scalar 0 is several times slower)."""
+def _zeros(shape: tuple):
+    """A cached read-only float32 zero array (np.maximum with a scalar 0 is several times slower);
+    the scalar for shapes too big or too many to cache."""
     z = _ZEROS.get(shape)
     if z is None:
+        if len(_ZEROS) >= 32 or math.prod(shape) > 1 << 21:
+            return 0.0
         z = _ZEROS[shape] = np.zeros(shape, np.float32)
         z.flags.writeable = False
     return z
@@ -125,9 +130,8 @@ class FusedMLP(nn.Module):
     def __init__(self, in_features: int, out_features: int, net_arch: Sequence[int], activation="relu",
                  n_members: int | None = None, output_activation=None):
         super().__init__()
-        hidden, fused_hidden, extra_hidden = _split_activation(activation)
-        out_name, fused_out, extra_out = _split_activation(output_activation)
-        self.activation_name = hidden
+        fused_hidden, extra_hidden = _split_activation(activation)
+        fused_out, extra_out = _split_activation(output_activation)
         self.layers = nn.ModuleList()
         self._extra = []
         dims = [int(in_features), *[int(w) for w in net_arch], int(out_features)]
@@ -145,18 +149,15 @@ class FusedMLP(nn.Module):
 
 
 def _split_activation(activation):
-    """Name/class -> (canonical name, fused name or None, separate activation module or None)."""
+    """Name/class -> (fused name or None, separate activation module or None)."""
     if activation is None:
-        return None, None, None
+        return None, None
     if isinstance(activation, str):
         key = activation.strip().split(".")[-1].lower()
     else:
         key = getattr(activation, "__name__", str(activation)).lower()
     if key in ("relu", "tanh"):
-        return key, key, None
+        return key, None
     if key == "identity":
-        return key, None, None
-    from .value_functions import get_activation
-
-    cls = get_activation(activation)
-    return cls.__name__.lower(), None, cls()
+        return None, None
+    return None, get_activation(activation)()

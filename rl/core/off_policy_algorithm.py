@@ -168,6 +168,8 @@ class OffPolicyAlgorithm(BaseAlgorithm):
                 raise ValueError(f"the replay buffer holds transitions of {n_before} envs; the new env has "
                                  f"{self.n_envs} (use the same number of sub-envs)")
             self._setup_replay_buffer()
+        elif hasattr(self.replay_buffer, "set_env"):  # HER recomputes rewards through the new env
+            self.replay_buffer.set_env(self.env)
 
     # ------------------------------------------------------------------ acting
     def _policy_action(self, features: np.ndarray) -> np.ndarray:
@@ -263,6 +265,8 @@ class OffPolicyAlgorithm(BaseAlgorithm):
                 and (reset_num_timesteps or self._last_obs is None):
             # the env is about to be reset: the last stored next_obs would be overwritten
             self.replay_buffer.dones[(self.replay_buffer.pos - 1) % self.replay_buffer.buffer_size] = 1.0
+        if (reset_num_timesteps or self._last_obs is None) and hasattr(self.replay_buffer, "truncate_last_trajectory"):
+            self.replay_buffer.truncate_last_trajectory()  # the env is about to be reset: close running episodes
         total_timesteps, callback = self._setup_learn(total_timesteps, callback, reset_num_timesteps,
                                                       tb_log_name, progress_bar)
         callback.on_training_start(locals(), globals())

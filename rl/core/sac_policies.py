@@ -150,7 +150,13 @@ def _copy_frozen(module: nn.Module, make: Callable[[], nn.Module]) -> nn.Module:
 
 
 class _OffPolicyContinuousPolicy(nn.Module):
-    """Shared: feature size, action scaling, optimizers, config for checkpoints."""
+    """Shared: feature size, action scaling, optimizers, config for checkpoints.
+
+    policy_kwargs (SB3 names): net_arch (list, or dict(pi=[...], qf=[...])), activation_fn ("relu",
+    "tanh" fused; other corenn activations as separate modules), n_critics, optimizer_class,
+    optimizer_kwargs. share_features_extractor is accepted for SB3 compatibility: features are the
+    flat preprocessed observations, so there is no extractor to share.
+    """
 
     default_net_arch = [256, 256]
 

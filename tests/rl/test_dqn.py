@@ -91,3 +91,42 @@ def test_predict_explores_only_when_not_deterministic():
 def test_dqn_rejects_box_actions():
     with pytest.raises(ValueError, match="DQN supports only Discrete action spaces"):
         DQN("MlpPolicy", "Pendulum-v1")
+
+
+def test_update_matches_stable_baselines3():
+    """Same weights, same batches: our DQN.train and SB3's DQN.train give the same network."""
+    torch = pytest.importorskip("torch")
+    sb3_lib = pytest.importorskip("stable_baselines3")
+    from stable_baselines3.common.logger import configure
+    from stable_baselines3.common.type_aliases import ReplayBufferSamples as SB3Samples
+
+    from rl.core.replay_buffer import ReplayBufferSamples
+
+    kwargs = dict(learning_rate=2.3e-3, batch_size=32, policy_kwargs=dict(net_arch=[32, 32]), gamma=0.9)
+    ours = DQN("MlpPolicy", "CartPole-v1", seed=0, **kwargs)
+    theirs = sb3_lib.DQN("MlpPolicy", "CartPole-v1", seed=0, device="cpu", **kwargs)
+    theirs.set_logger(configure(None, []))
+    linears = [m for m in theirs.q_net.q_net if isinstance(m, torch.nn.Linear)]
+    for net in (ours.policy.q_net, ours.policy.q_net_target):
+        for layer, lin in zip(net.net.layers, linears):
+            layer.weight.data[...] = lin.weight.detach().numpy().T
+            layer.bias.data[...] = lin.bias.detach().numpy()
+    theirs.q_net_target.load_state_dict(theirs.q_net.state_dict())
+    rng = np.random.default_rng(0)
+
+    class Batch:
+        def sample(self, batch_size, rng=None, env=None):
+            return self.now
+
+    ours.replay_buffer, theirs.replay_buffer = Batch(), Batch()
+    for _ in range(10):
+        obs, next_obs = rng.standard_normal((2, 32, 4)).astype(np.float32)
+        act = rng.integers(0, 2, (32, 1)).astype(np.float32)
+        rew, done = np.ones((32, 1), np.float32), (rng.random((32, 1)) < 0.2).astype(np.float32)
+        ours.replay_buffer.now = ReplayBufferSamples(obs, act, next_obs, done, rew)
+        theirs.replay_buffer.now = SB3Samples(*(torch.as_tensor(x) for x in (obs, act.astype(np.int64), next_obs,
+                                                                             done, rew)))
+        ours.train(1, 32)
+        theirs.train(1, 32)
+    for layer, lin in zip(ours.policy.q_net.net.layers, linears):
+        np.testing.assert_allclose(layer.weight.data, lin.weight.detach().numpy().T, atol=1e-5)
