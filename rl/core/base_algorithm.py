@@ -228,9 +228,13 @@ class BaseAlgorithm:
                 self.ep_success_buffer.append(float(final["is_success"][i]))
 
     def _dump_logs(self, iteration: int) -> None:
+        self.logger.record("time/iterations", iteration, exclude="tensorboard")
+        self._record_rollout_and_dump()
+
+    def _record_rollout_and_dump(self) -> None:
+        """rollout/* episode statistics and time/*, then write the log block at num_timesteps."""
         elapsed = max((time.time_ns() - self.start_time) / 1e9, 1e-9)
         fps = int((self.num_timesteps - self._num_timesteps_at_start) / elapsed)
-        self.logger.record("time/iterations", iteration, exclude="tensorboard")
         if self.ep_info_buffer:
             self.logger.record("rollout/ep_rew_mean", float(np.mean([e["r"] for e in self.ep_info_buffer])))
             self.logger.record("rollout/ep_len_mean", float(np.mean([e["l"] for e in self.ep_info_buffer])))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import inspect
 import os
-import time
 from collections import deque
 from typing import NamedTuple
 
@@ -312,18 +311,8 @@ class OffPolicyAlgorithm(BaseAlgorithm):
 
     def _dump_logs(self, iteration: int | None = None) -> None:
         """SB3's off-policy log block: time/*, rollout/* and the train/* values recorded so far."""
-        elapsed = max((time.time_ns() - self.start_time) / 1e9, 1e-9)
-        fps = int((self.num_timesteps - self._num_timesteps_at_start) / elapsed)
         self.logger.record("time/episodes", self._episode_num, exclude="tensorboard")
-        if self.ep_info_buffer:
-            self.logger.record("rollout/ep_rew_mean", float(np.mean([e["r"] for e in self.ep_info_buffer])))
-            self.logger.record("rollout/ep_len_mean", float(np.mean([e["l"] for e in self.ep_info_buffer])))
-        if self.ep_success_buffer:
-            self.logger.record("rollout/success_rate", float(np.mean(self.ep_success_buffer)))
-        self.logger.record("time/fps", fps)
-        self.logger.record("time/time_elapsed", int(elapsed), exclude="tensorboard")
-        self.logger.record("time/total_timesteps", self.num_timesteps, exclude="tensorboard")
-        self.logger.dump(step=self.num_timesteps)
+        self._record_rollout_and_dump()
 
     # ------------------------------------------------------------------ checkpoints
     def _hyperparameters(self) -> dict:
