@@ -148,6 +148,16 @@ def _write_config(args, save_path: str, entry: str, config: dict) -> None:
         yaml.safe_dump(vars(args), fh)
 
 
+def replay_buffer_path_for(model_path: str) -> str:
+    """Where the replay buffer of an agent file lives: {env}.npz -> replay_buffer.npz in the same
+    folder; a checkpoint rl_model_{N}_steps.npz -> rl_model_replay_buffer_{N}_steps.npz."""
+    folder, name = os.path.split(model_path)
+    match = re.fullmatch(r"(.*)_(\d+_steps)(\.npz)?", name)
+    if match:
+        return os.path.join(folder, f"{match.group(1)}_replay_buffer_{match.group(2)}.npz")
+    return os.path.join(folder, "replay_buffer.npz")
+
+
 def _learn_and_save(model, model_path: str, learn) -> int:
     """Run `learn()`; Ctrl-C stops it and still saves. Returns the exit status (130 after Ctrl-C)."""
     status = 0
@@ -211,13 +221,21 @@ def cmd_train(args, algos) -> int:
         if not os.path.exists(args.trained_agent):
             raise CLIError(f"--trained-agent {args.trained_agent} does not exist")
         model = algo_cls.load(args.trained_agent, env=env, tensorboard_log=tensorboard_log, verbose=args.verbose)
+        buffer_path = replay_buffer_path_for(args.trained_agent)
+        if hasattr(model, "load_replay_buffer") and os.path.exists(buffer_path):
+            model.load_replay_buffer(buffer_path)
+            print(f"Loaded the replay buffer {buffer_path} ({model.replay_buffer.size()} transitions)")
     else:
         model = algo_cls(policy, env, seed=args.seed, tensorboard_log=tensorboard_log, verbose=args.verbose,
                          **kwargs)
     callbacks = []
+    save_buffer = bool(args.save_replay_buffer and hasattr(model, "save_replay_buffer"))
+    if args.save_replay_buffer and not save_buffer:
+        raise CLIError(f"--save-replay-buffer: {args.algo} has no replay buffer")
     if args.save_freq > 0:
         callbacks.append(CheckpointCallback(save_freq=max(args.save_freq // n_envs, 1), save_path=save_path,
-                                            name_prefix="rl_model", verbose=args.verbose))
+                                            name_prefix="rl_model", save_replay_buffer=save_buffer,
+                                            verbose=args.verbose))
     if args.eval_freq > 0:
         eval_env = make_vec_env(args.env, n_envs=1, seed=None if args.seed is None else args.seed + 10_000)
         callbacks.append(EvalCallback(eval_env, n_eval_episodes=args.eval_episodes,
@@ -227,6 +245,9 @@ def cmd_train(args, algos) -> int:
         status = _learn_and_save(model, model_path, lambda: model.learn(
             n_timesteps, callback=callbacks, progress_bar=args.progress,
             reset_num_timesteps=not args.trained_agent))
+        if save_buffer:
+            path = model.save_replay_buffer(replay_buffer_path_for(model_path))
+            print(f"Replay buffer saved to {path}")
     finally:
         env.close()
     tb_dir = getattr(getattr(model, "logger", None), "dir", None)
@@ -351,7 +372,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--eval-freq", type=int, default=25000, help="evaluate every N steps (<= 0: never)")
     train.add_argument("--eval-episodes", type=int, default=5)
     train.add_argument("--save-freq", type=int, default=-1, help="checkpoint every N steps (<= 0: never)")
-    train.add_argument("-i", "--trained-agent", default="", help="continue training this .npz agent")
+    train.add_argument("-i", "--trained-agent", default="", help="continue training this .npz agent (and its "
+                       "replay buffer, when one was saved beside it)")
+    train.add_argument("--save-replay-buffer", action="store_true",
+                       help="off-policy: save the replay buffer with every checkpoint and the final model")
     train.add_argument("--progress", action="store_true", help="show a progress bar")
     train.add_argument("--n-envs", type=int, default=0, help="override n_envs from the YAML")
     train.add_argument("-v", "--verbose", type=int, default=1)

@@ -185,3 +185,28 @@ def test_real_ppo_smoke(tmp_path, capsys):
     assert os.path.getsize(gif) > 0
     assert main(["eval", "--algo", "ppo", "--env", "CartPole-v1", "-f", logs, "--n-episodes", "2"], algos=algos) == 0
     assert "mean_reward=" in capsys.readouterr().out
+
+
+def test_save_replay_buffer_and_resume_from_a_checkpoint(tmp_path, capsys):
+    logs = str(tmp_path / "logs")
+    common = ("--algo", "dqn", "--env", "CartPole-v1", "-f", logs, "--eval-freq", "0", "-v", "0", "--seed", "0")
+    params = ("-params", "learning_starts:50", "train_freq:16", "gradient_steps:1", "batch_size:16",
+              "policy_kwargs:dict(net_arch=[8])")
+    assert run("train", *common, "-n", "200", "--save-freq", "100", "--save-replay-buffer", *params, algos=None) == 0
+    folder = os.path.join(logs, "dqn", "CartPole-v1_1")
+    files = set(os.listdir(folder))
+    assert {"rl_model_100_steps.npz", "rl_model_replay_buffer_100_steps.npz", "rl_model_200_steps.npz",
+            "rl_model_replay_buffer_200_steps.npz", "CartPole-v1.npz", "replay_buffer.npz"} <= files
+    capsys.readouterr()
+    # -i on a checkpoint picks up the buffer saved with it, and training goes on from its step count
+    # (as in SB3, callbacks run before the step's transition is stored: 99 of 100 at step 100)
+    assert run("train", *common, "-n", "50", "-i", os.path.join(folder, "rl_model_100_steps.npz"), algos=None) == 0
+    out = capsys.readouterr().out
+    assert "(99 transitions)" in out, out
+    from rl import DQN
+
+    resumed = DQN.load(os.path.join(logs, "dqn", "CartPole-v1_2", "CartPole-v1.npz"))
+    assert resumed.num_timesteps == 164  # 100 + 50, rounded up to whole train_freq=16 rollouts as in SB3
+    # an algorithm without a replay buffer says so
+    assert run("train", "--algo", "fake", "--env", "CartPole-v1", "-f", logs, "--save-replay-buffer", "-v", "0") == 2
+    assert "has no replay buffer" in capsys.readouterr().err
