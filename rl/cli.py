@@ -14,6 +14,7 @@ import argparse
 import inspect
 import os
 import re
+import signal
 import sys
 
 import gymnasium as gym
@@ -158,15 +159,27 @@ def replay_buffer_path_for(model_path: str) -> str:
     return os.path.join(folder, "replay_buffer.npz")
 
 
+def _interrupt_on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
 def _learn_and_save(model, model_path: str, learn) -> int:
-    """Run `learn()`; Ctrl-C stops it and still saves. Returns the exit status (130 after Ctrl-C)."""
+    """Run `learn()`; Ctrl-C (or SIGTERM, e.g. a job scheduler's) stops it and still saves.
+    Returns the exit status (130 after an interruption)."""
     status = 0
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+    except ValueError:  # not the main thread: leave SIGTERM alone
+        previous = None
     try:
         learn()
     except KeyboardInterrupt:
         print(f"\nInterrupted at {getattr(model, 'num_timesteps', '?')} timesteps: saving a checkpoint before exiting")
         status = 130
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         model.save(model_path)
     print(f"Model saved to {model_path}")
     return status

@@ -14,14 +14,14 @@ from rl.core.vec_env import wrap_env
 class FakeAlgo:
     def __init__(self, policy, env, learning_rate=1e-3, seed=None, tensorboard_log=None, verbose=0,
                  policy_kwargs=None, normalize=False, n_steps=8, weights=(0.0, 0.0, 1.0, 1.0),
-                 interrupt_at=None):
+                 interrupt_at=None, terminate_at=None):
         self.policy, self.env = policy, wrap_env(env, seed=seed)
         self.n_envs = self.env.num_envs
         self.observation_space = self.env.single_observation_space
         self.action_space = self.env.single_action_space
         self.learning_rate, self.seed, self.verbose = learning_rate, seed, verbose
         self.tensorboard_log, self.policy_kwargs, self.normalize = tensorboard_log, policy_kwargs, normalize
-        self.n_steps, self.interrupt_at = n_steps, interrupt_at
+        self.n_steps, self.interrupt_at, self.terminate_at = n_steps, interrupt_at, terminate_at
         self.w = np.asarray(weights, dtype=np.float64)
         self.num_timesteps = 0
         self.obs_normalizer = None
@@ -56,6 +56,11 @@ class FakeAlgo:
                 self.num_timesteps += self.n_envs
                 if self.interrupt_at is not None and self.num_timesteps >= self.interrupt_at:
                     raise KeyboardInterrupt
+                if self.terminate_at is not None and self.num_timesteps >= self.terminate_at:
+                    import os
+                    import signal
+
+                    os.kill(os.getpid(), signal.SIGTERM)  # as a job scheduler would
                 if "episode" in infos:
                     returns += infos["episode"]["r"][infos["_episode"]].tolist()
                 callback.update_locals(locals())

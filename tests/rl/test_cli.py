@@ -92,6 +92,18 @@ def test_ctrl_c_saves_a_checkpoint(tmp_path, capsys):
     assert saved.num_timesteps == 24
 
 
+def test_sigterm_saves_a_checkpoint_like_ctrl_c(tmp_path, capsys):
+    import signal
+
+    before = signal.getsignal(signal.SIGTERM)
+    logs = str(tmp_path / "logs")
+    status = run("train", "--algo", "fake", "--env", "CartPole-v1", "-f", logs, "-params", "terminate_at:32",
+                 "--eval-freq", "0", "-v", "0")
+    assert status == 130 and "Interrupted at 32 timesteps" in capsys.readouterr().out
+    assert FakeAlgo.load(os.path.join(logs, "fake", "CartPole-v1_1", "CartPole-v1.npz")).num_timesteps == 32
+    assert signal.getsignal(signal.SIGTERM) is before  # the handler is put back
+
+
 def test_clear_errors(tmp_path, capsys):
     logs = str(tmp_path / "logs")
     assert run("enjoy", "--algo", "fake", "--env", "CartPole-v1", "-f", logs, "--no-render") == 2
