@@ -2,12 +2,18 @@
 
     python scripts/train_zoo.py ppo:CartPole-v1 a2c:CartPole-v1 [--seed 0] [-n STEPS] [--episodes 10]
     python scripts/train_zoo.py --readme-only      # regenerate agents_zoo/README.md
+    python scripts/train_zoo.py --from-runs sac:HalfCheetah-v5 logs/zoo/sac/HalfCheetah-v5_1 [more -i runs]
+    python scripts/train_zoo.py --recompact        # re-save every zoo agent in the compact format
     python scripts/train_zoo.py --import-checkpoint sac:HalfCheetah-v5=runs/x/model.npz --command "..."
 
 For each ALGO:ENV it runs ``python -m rl train --algo ALGO --env ENV --seed S -f LOGDIR``, copies
 the final model to agents_zoo/<algo>/<env>/model.npz, evaluates it deterministically over
 ``--episodes`` episodes and writes metadata.json (with the exact command), then regenerates the
-zoo README table.  ``--gif`` also records a GIF with ``python -m rl enjoy --gif``.
+zoo README table.  ``--gif`` also records a GIF with ``python -m rl enjoy --gif``.  Long MuJoCo
+trainings run the CLI in the background instead (resumable with ``-i`` and
+``--save-replay-buffer``); ``--from-runs`` then adds the final model of that chain of CLI runs,
+with the commands read back from each run's args.yml.  Zoo files leave out optimizer states and
+target networks (COMPACT): loading rebuilds the targets from the online networks.
 """
 import argparse
 import datetime
@@ -25,6 +31,7 @@ import corenn
 from rl.cli import run_folder, safe_env_name
 
 LOG_DIR = os.environ.get("CORENN_ZOO_LOGS", "logs/zoo")
+COMPACT = ["optimizer", "target_networks"]  # what zoo files leave out
 
 
 def train_one(algo, env_id, seed, n_timesteps, episodes, extra, make_gif):
@@ -46,7 +53,7 @@ def train_one(algo, env_id, seed, n_timesteps, episodes, extra, make_gif):
     shutil.copyfile(os.path.join(folder, f"{safe_env_name(env_id)}.npz"), os.path.join(target, "model.npz"))
     import rl
     model = rl.ALGOS[algo].load(os.path.join(target, "model.npz"))
-    model.save(os.path.join(target, "model.npz"), exclude=["optimizer"])  # compact: weights only
+    model.save(os.path.join(target, "model.npz"), exclude=COMPACT)
     mean, std = evaluate(model, env_id, episodes, seed)
     meta = {
         "algo": algo, "env_id": env_id, "n_timesteps": int(model.num_timesteps), "seed": seed,
@@ -72,7 +79,7 @@ def import_checkpoint(algo, env_id, path, command, episodes, training_time_s=Non
     model = rl.ALGOS[algo].load(path)
     target = agents_zoo.agent_dir(algo, env_id)
     os.makedirs(target, exist_ok=True)
-    model.save(os.path.join(target, "model.npz"), exclude=["optimizer"])  # no replay buffer either
+    model.save(os.path.join(target, "model.npz"), exclude=COMPACT)  # no replay buffer either
     seed = int(model.seed or 0)
     mean, std = evaluate(model, env_id, episodes, seed)
     meta = {
@@ -86,6 +93,66 @@ def import_checkpoint(algo, env_id, path, command, episodes, training_time_s=Non
     with open(os.path.join(target, "metadata.json"), "w", encoding="utf-8") as f:
         json.dump(meta, f, indent=2, default=str)
     print(f"{algo} {env_id}: {mean:.2f} +/- {std:.2f} over {episodes} episodes ({model.num_timesteps} steps)")
+
+
+def command_from_args(folder):
+    """The `python -m rl train ...` command line that made a CLI run folder (from its args.yml)."""
+    with open(os.path.join(folder, "args.yml"), encoding="utf-8") as f:
+        a = yaml.safe_load(f)
+    cmd = ["python -m rl train", "--algo", a["algo"], "--env", a["env"]]
+    if a.get("seed") is not None:
+        cmd += ["--seed", str(a["seed"])]
+    cmd += ["-f", a["log_folder"]]
+    if a.get("n_timesteps", -1) > 0:
+        cmd += ["-n", str(a["n_timesteps"])]
+    if a.get("params"):
+        cmd += ["-params", *a["params"]]
+    cmd += ["--eval-freq", str(a["eval_freq"]), "--eval-episodes", str(a["eval_episodes"])]
+    if a.get("save_freq", -1) > 0:
+        cmd += ["--save-freq", str(a["save_freq"])]
+    if a.get("save_replay_buffer"):
+        cmd.append("--save-replay-buffer")
+    if a.get("trained_agent"):
+        cmd += ["-i", a["trained_agent"]]
+    return " ".join(cmd)
+
+
+def from_runs(algo, env_id, folders, episodes):
+    """Add the final model of a chain of CLI runs (a fresh run, then `-i` continuations)."""
+    import rl
+    final = os.path.join(folders[-1], f"{safe_env_name(env_id)}.npz")
+    model = rl.ALGOS[algo].load(final)
+    seconds = sum(os.path.getmtime(os.path.join(f, f"{safe_env_name(env_id)}.npz"))
+                  - os.path.getmtime(os.path.join(f, "args.yml")) for f in folders)
+    with open(os.path.join(folders[0], "config.yml"), encoding="utf-8") as f:
+        config = yaml.safe_load(f)
+    target = agents_zoo.agent_dir(algo, env_id)
+    os.makedirs(target, exist_ok=True)
+    model.save(os.path.join(target, "model.npz"), exclude=COMPACT)
+    seed = int(model.seed or 0)
+    mean, std = evaluate(model, env_id, episodes, seed)
+    commands = [command_from_args(f) for f in folders]
+    meta = {
+        "algo": algo, "env_id": env_id, "n_timesteps": int(model.num_timesteps), "seed": seed,
+        "hyperparameters": config.get("hyperparams", config), "command": " && ".join(commands),
+        "mean_reward": mean, "std_reward": std, "n_eval_episodes": episodes, "deterministic": True,
+        "training_time_s": round(seconds, 1), "date": datetime.date.today().isoformat(),
+        "corenn_version": corenn.__version__, "model_file": "model.npz",
+        "machine": "2-core x86_64 CPU, no GPU (shared with other jobs)",
+    }
+    with open(os.path.join(target, "metadata.json"), "w", encoding="utf-8") as f:
+        json.dump(meta, f, indent=2, default=str)
+    print(f"{algo} {env_id}: {mean:.2f} +/- {std:.2f} over {episodes} episodes ({model.num_timesteps} steps)")
+
+
+def recompact():
+    """Re-save every zoo agent without optimizer states and target networks (acting is unchanged)."""
+    import rl
+    for meta in agents_zoo.list():
+        path = os.path.join(agents_zoo.agent_dir(meta["algo"], meta["env_id"]), "model.npz")
+        before = os.path.getsize(path)
+        rl.ALGOS[meta["algo"]].load(path).save(path, exclude=COMPACT)
+        print(f"{meta['algo']} {meta['env_id']}: {before / 1e6:.2f} MB -> {os.path.getsize(path) / 1e6:.2f} MB")
 
 
 def evaluate(model, env_id, episodes, seed):
@@ -138,8 +205,16 @@ def main():
                         help="add an agent trained by another script instead of training one")
     parser.add_argument("--command", help="with --import-checkpoint: the command that trained it")
     parser.add_argument("--training-time-s", type=float, default=None)
+    parser.add_argument("--from-runs", nargs="+", metavar="ALGO:ENV FOLDER",
+                        help="add the final model of CLI run folders (fresh run first, then -i runs)")
+    parser.add_argument("--recompact", action="store_true", help="re-save every zoo agent compactly")
     args = parser.parse_args()
-    if args.import_checkpoint:
+    if args.recompact:
+        recompact()
+    elif args.from_runs:
+        algo, env_id = args.from_runs[0].split(":", 1)
+        from_runs(algo, env_id, args.from_runs[1:], args.episodes)
+    elif args.import_checkpoint:
         pair, path = args.import_checkpoint.split("=", 1)
         algo, env_id = pair.split(":", 1)
         import_checkpoint(algo, env_id, path, args.command, args.episodes, args.training_time_s)

@@ -303,11 +303,17 @@ class BaseAlgorithm:
 
         exclude=["optimizer"] leaves out the optimizer states: a compact file for acting (the zoo);
         loading it gives fresh optimizers, so resumed training restarts their moments.
+        exclude=["target_networks"] leaves out target networks (`X_target` beside `X` in the policy);
+        loading copies them from their online networks, as at the start of training.
         """
         params = self.get_parameters()
         without_optimizer = "optimizer" in (exclude or ())
         if without_optimizer:
             params = {k: v for k, v in params.items() if k not in self._policy_optimizers()}
+        without_targets = "target_networks" in (exclude or ())
+        if without_targets:
+            targets = _target_network_names(params["policy"])
+            params["policy"] = {k: v for k, v in params["policy"].items() if k.split(".")[0] not in targets}
         arrays: dict[str, Any] = {"params": params}
         if self.obs_normalizer is not None:
             arrays["normalizer"] = self.obs_normalizer.state_dict()
@@ -322,6 +328,7 @@ class BaseAlgorithm:
             "n_updates": int(self._n_updates), "n_envs": int(self.n_envs), "seed": self.seed,
             "tensorboard_log": self.tensorboard_log, "verbose": self.verbose,
             "rng_state": self.rng.bit_generator.state, "optimizer_state": not without_optimizer,
+            "target_networks": not without_targets,
         }
         return save_agent(path, arrays, meta)
 
@@ -352,6 +359,8 @@ class BaseAlgorithm:
         model.seed = meta.get("seed")
         model._setup_model()
         try:
+            if not meta.get("target_networks", True):  # saved with exclude=["target_networks"]
+                data["params"]["policy"] = _with_target_networks(data["params"]["policy"], model.policy.state_dict())
             if not meta.get("optimizer_state", True):  # a compact file saved with exclude=["optimizer"]
                 missing = [k for k in model._policy_optimizers() if k in data["params"]]
                 if missing:
@@ -378,3 +387,22 @@ class BaseAlgorithm:
     def learn(self, total_timesteps: int, callback=None, log_interval: int = 1, tb_log_name: str = "run",
               reset_num_timesteps: bool = True, progress_bar: bool = False):
         raise RuntimeError(f"{type(self).__name__} must define learn()")
+
+
+def _target_network_names(policy_state: dict) -> set:
+    """Top-level policy modules `X_target` that have an online `X` beside them (e.g. critic_target)."""
+    names = {key.split(".")[0] for key in policy_state}
+    return {n for n in names if n.endswith("_target") and n[: -len("_target")] in names}
+
+
+def _with_target_networks(saved: dict, expected: dict) -> dict:
+    """`saved` policy weights with every missing `X_target.*` entry copied from `X.*`."""
+    full = dict(saved)
+    for key in expected:
+        head, _, rest = key.partition(".")
+        if key not in full and head.endswith("_target"):
+            online = f"{head[: -len('_target')]}.{rest}"
+            if online not in saved:
+                raise KeyError(f"{key} was left out of the file and its online network {online} is missing too")
+            full[key] = np.array(saved[online], copy=True)
+    return full

@@ -39,6 +39,23 @@ def test_zoo_metadata_is_complete():
         assert np.isfinite(meta["mean_reward"])
 
 
+def test_zoo_files_are_compact_float32_and_small():
+    """A few MB in all: no optimizer moments, no target networks, float32 weights."""
+    import os
+
+    from rl.core.checkpoint import load_agent
+
+    total = 0
+    for meta in ENTRIES:
+        path = os.path.join(agents_zoo.agent_dir(meta["algo"], meta["env_id"]), "model.npz")
+        total += os.path.getsize(path)
+        data, file_meta = load_agent(path)
+        assert file_meta["optimizer_state"] is False and file_meta.get("target_networks") is False, path
+        assert not any(k.split(".")[0].endswith("_target") for k in data["params"]["policy"]), path
+        assert all(v.dtype == np.float32 for v in data["params"]["policy"].values()), path
+    assert total < 6e6, f"the zoo's model files take {total / 1e6:.1f} MB"
+
+
 def test_unknown_agent_error_names_the_zoo():
     with pytest.raises(KeyError, match="no zoo agent"):
         agents_zoo.load("ppo", "NoSuchEnv-v0")

@@ -146,3 +146,32 @@ def test_normalised_agent_keeps_raw_buffer_and_statistics(tmp_path):
     loaded = SAC.load(model.save(tmp_path / "norm"))
     np.testing.assert_allclose(loaded.obs_normalizer.obs_rms.mean, model.obs_normalizer.obs_rms.mean)
     np.testing.assert_array_equal(model.predict(OBS, deterministic=True)[0], loaded.predict(OBS, deterministic=True)[0])
+
+
+@pytest.mark.parametrize("cls, env, targets", [
+    (SAC, IdentityEnvBox, ["critic_target"]),
+    (TD3, IdentityEnvBox, ["actor_target", "critic_target"]),
+    (DQN, IdentityEnv, ["q_net_target"]),
+])
+def test_compact_file_without_target_networks(tmp_path, cls, env, targets):
+    import os
+
+    model = cls("MlpPolicy", env(), seed=0, **SMALL)
+    model.learn(120)
+    full = model.save(tmp_path / "full", exclude=["optimizer"])
+    compact = model.save(tmp_path / "compact", exclude=["optimizer", "target_networks"])
+    assert os.path.getsize(compact) < 0.8 * os.path.getsize(full)
+    loaded = cls.load(compact)
+    state, reloaded = model.policy.state_dict(), loaded.policy.state_dict()
+    assert reloaded.keys() == state.keys()
+    for key in state:
+        head, _, rest = key.partition(".")
+        if head in targets:  # rebuilt from the online network, as at the start of training
+            np.testing.assert_array_equal(reloaded[key], state[f"{head[:-len('_target')]}.{rest}"])
+            assert not np.array_equal(reloaded[key], state[key])  # (the trained target had lagged behind)
+        else:
+            np.testing.assert_array_equal(reloaded[key], state[key])
+    np.testing.assert_array_equal(model.predict(OBS[:, :1] if cls is not DQN else np.zeros(1), deterministic=True)[0],
+                                  loaded.predict(OBS[:, :1] if cls is not DQN else np.zeros(1), deterministic=True)[0])
+    loaded.set_env(env())
+    loaded.learn(60, reset_num_timesteps=False)  # and it trains on
