@@ -282,6 +282,13 @@ def _write_gif(frames: list, path: str, fps: float) -> None:
     images[0].save(path, save_all=True, append_images=images[1:], duration=max(int(1000 / fps), 20), loop=0)
 
 
+def has_display() -> bool:
+    """False on a Linux box without X11 or Wayland (a server, CI): windows cannot open there."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def cmd_enjoy(args, algos) -> int:
     ensure_registered(args.env)
     render_mode = args.render_mode or ("rgb_array" if args.gif else "human")
@@ -289,6 +296,13 @@ def cmd_enjoy(args, algos) -> int:
         render_mode = None
     if args.gif and render_mode != "rgb_array":
         raise CLIError("--gif records rgb_array frames; use --render-mode rgb_array (or leave it out)")
+    if render_mode == "human" and not has_display():
+        if args.render_mode == "human" and os.environ.get("SDL_VIDEODRIVER") != "dummy":
+            raise CLIError("--render-mode human needs a display and none was found (DISPLAY and WAYLAND_DISPLAY "
+                           "are unset); record a GIF with --gif out.gif, or use --no-render")
+        if args.render_mode is None:
+            print("No display found: running without a window (record one with --gif out.gif)")
+            render_mode = None
     model = load_model(args, algos)
     env = gym.make(args.env, render_mode=render_mode)
     if render_mode is not None and render_mode not in env.metadata.get("render_modes", []):

@@ -29,6 +29,7 @@ import tempfile
 import time
 
 import numpy as np
+import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -36,6 +37,7 @@ from rl.actor_critic import DDPG, SAC, TD3  # noqa: E402
 from rl.core.callbacks import EvalCallback  # noqa: E402
 from rl.core.evaluation import evaluate_policy  # noqa: E402
 from rl.core.noise import NormalActionNoise  # noqa: E402
+from rl.core.schedules import linear_schedule  # noqa: E402
 from rl.core.vec_env import make_vec_env  # noqa: E402
 from rl.value_based import DQN, DoubleDQN  # noqa: E402
 
@@ -60,12 +62,22 @@ def zoo_kwargs(algo: str, env_id: str, action_dim: int) -> dict:
                 policy_kwargs=dict(net_arch=[400, 300]), **noise)
 
 
-def short_run(algo: str, env_id: str, steps: int, seed: int, eval_episodes: int, eval_freq: int = 0) -> dict:
+def parse_overrides(pairs) -> dict:
+    """--set KEY=VALUE ... -> kwargs; 'lin_X' values become linear schedules from X to 0."""
+    out = {}
+    for pair in pairs or []:
+        key, _, value = pair.partition("=")
+        out[key] = linear_schedule(float(value[4:])) if value.startswith("lin_") else yaml.safe_load(value)
+    return out
+
+
+def short_run(algo: str, env_id: str, steps: int, seed: int, eval_episodes: int, eval_freq: int = 0,
+              overrides: dict | None = None) -> dict:
     """Train, then evaluate the final agent; with eval_freq > 0 also the best checkpoint of an
     EvalCallback (5 episodes every eval_freq steps, what rl-zoo3 keeps as best_model)."""
     env = make_vec_env(env_id, n_envs=1, seed=seed)
     action_dim = int(np.prod(env.single_action_space.shape or (1,)))
-    model = ALGOS[algo]("MlpPolicy", env, seed=seed, **zoo_kwargs(algo, env_id, action_dim))
+    model = ALGOS[algo]("MlpPolicy", env, seed=seed, **dict(zoo_kwargs(algo, env_id, action_dim), **overrides))
     callback, best_dir = None, tempfile.mkdtemp(prefix="bench_offpolicy_")
     if eval_freq > 0:
         callback = EvalCallback(make_vec_env(env_id, n_envs=1, seed=seed + 2000), n_eval_episodes=5,
@@ -116,7 +128,7 @@ def cmd_short(args, env_id: str, default_steps: int, target: float) -> None:
                 row = sb3_short_run(algo[4:], env_id, args.steps or default_steps, seed, args.eval_episodes)
             else:
                 row = short_run(algo, env_id, args.steps or default_steps, seed, args.eval_episodes,
-                                args.eval_freq)
+                                args.eval_freq, parse_overrides(args.set))
             rows.append(row)
             print(f"{algo:5s} {env_id} seed {seed}: eval {row['eval_mean']:.1f} +/- {row['eval_std']:.1f} "
                   f"after {row['steps']} steps ({row['train_s']:.0f} s, {row['steps_per_s']:.0f} steps/s) "
@@ -182,6 +194,8 @@ def main(argv=None) -> None:
     parser.add_argument("--eval-freq", type=int, default=0, help="short runs: also keep the best of an "
                         "EvalCallback run every N steps and report its evaluation")
     parser.add_argument("--out", default="runs/offpolicy/run")
+    parser.add_argument("--set", nargs="+", default=None, metavar="KEY=VALUE",
+                        help="short runs: override a setting, e.g. learning_rate=lin_2.3e-3 (linear to 0)")
     parser.add_argument("--json", default=None, help="append one JSON line per run to this file")
     args = parser.parse_args(argv)
     if args.what == "pendulum":

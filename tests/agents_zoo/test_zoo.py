@@ -77,3 +77,20 @@ def test_mujoco_zoo_agents_reach_recorded_return(meta):
 @pytest.mark.parametrize("meta", ENTRIES, ids=lambda m: f"{m['algo']}-{m['env_id']}")
 def test_zoo_agents_full_evaluation(meta):
     check_agent(meta, episodes=10)
+
+
+@pytest.mark.parametrize("algo, env_id, steps", [("ppo", "CartPole-v1", 600), ("sac", "HalfCheetah-v5", 1000)])
+def test_enjoy_runs_a_zoo_agent_from_any_folder_without_a_display(tmp_path, algo, env_id, steps):
+    """The README's `python -m rl enjoy` on a fresh install: no local runs, no window (CI, servers)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    done = subprocess.run([sys.executable, "-m", "rl", "enjoy", "--algo", algo, "--env", env_id, "-n", str(steps)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "No display found" in done.stdout and "from the agents zoo" in done.stdout
+    returns = [float(line.split("return=")[1].split()[0]) for line in done.stdout.splitlines() if "return=" in line]
+    meta = next(m for m in ENTRIES if m["algo"] == algo and m["env_id"] == env_id)
+    assert returns and returns[0] >= meta["mean_reward"] - tolerance(meta)

@@ -222,3 +222,14 @@ def test_save_replay_buffer_and_resume_from_a_checkpoint(tmp_path, capsys):
     # an algorithm without a replay buffer says so
     assert run("train", "--algo", "fake", "--env", "CartPole-v1", "-f", logs, "--save-replay-buffer", "-v", "0") == 2
     assert "has no replay buffer" in capsys.readouterr().err
+
+
+def test_enjoy_without_a_display(tmp_path, capsys, monkeypatch):
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    assert run("enjoy", "--algo", "fake", "--env", "CartPole-v1", "-f", str(tmp_path), "--render-mode", "human") == 2
+    assert "needs a display" in capsys.readouterr().err  # asked for a window explicitly: say why not
+    assert run("enjoy", "--algo", "fake", "--env", "CartPole-v1", "-f", str(tmp_path)) == 2  # no agent either
+    out, err = capsys.readouterr()
+    assert "No display found: running without a window" in out and "no trained fake agent" in err
