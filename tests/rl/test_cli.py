@@ -233,3 +233,20 @@ def test_enjoy_without_a_display(tmp_path, capsys, monkeypatch):
     assert run("enjoy", "--algo", "fake", "--env", "CartPole-v1", "-f", str(tmp_path)) == 2  # no agent either
     out, err = capsys.readouterr()
     assert "No display found: running without a window" in out and "no trained fake agent" in err
+
+
+MUJOCO_V5 = ["HalfCheetah-v5", "Hopper-v5", "Walker2d-v5", "Ant-v5", "InvertedPendulum-v5",
+             "InvertedDoublePendulum-v5", "Reacher-v5", "Swimmer-v5", "Humanoid-v5"]
+
+
+@pytest.mark.parametrize("algo, env_id", [("sac", e) for e in MUJOCO_V5] + [("td3", "Hopper-v5")])
+def test_every_mujoco_v5_env_trains_through_the_cli(tmp_path, capsys, algo, env_id):
+    """The YAML entry loads, the agent builds for the env's spaces, and gradient steps run (shortened)."""
+    logs = str(tmp_path / "logs")
+    assert run("train", "--algo", algo, "--env", env_id, "-f", logs, "-n", "150", "--eval-freq", "0", "-v", "0",
+               "-params", "learning_starts:100", "policy_kwargs:dict(net_arch=[32, 32])", algos=None) == 0
+    assert f"({env_id!r} hyperparameters)" in capsys.readouterr().out  # its own entry, not `default`
+    from rl import ALGOS
+
+    model = ALGOS[algo].load(os.path.join(logs, algo, f"{env_id}_1", f"{env_id}.npz"))
+    assert model.num_timesteps == 150 and model._n_updates == 50
