@@ -304,7 +304,10 @@ def cmd_enjoy(args, algos) -> int:
             print("No display found: running without a window (record one with --gif out.gif)")
             render_mode = None
     model = load_model(args, algos)
-    env = gym.make(args.env, render_mode=render_mode)
+    try:
+        env = gym.make(args.env, render_mode=render_mode, **parse_params(args.env_kwargs))
+    except TypeError as e:
+        raise CLIError(f"--env-kwargs do not fit {args.env}: {e}") from None
     if render_mode is not None and render_mode not in env.metadata.get("render_modes", []):
         offered = env.metadata.get("render_modes")
         env.close()
@@ -413,6 +416,8 @@ def build_parser() -> argparse.ArgumentParser:
     enjoy.add_argument("--render-mode", choices=["human", "rgb_array"], default=None)
     enjoy.add_argument("--no-render", action="store_true", help="run without rendering")
     enjoy.add_argument("--gif", default=None, metavar="PATH", help="write the rgb_array frames to a GIF")
+    enjoy.add_argument("--env-kwargs", nargs="+", default=[], metavar="KEY:VALUE",
+                       help="keyword arguments for gym.make, e.g. camera_name:\"'track'\" (MuJoCo)")
 
     evaluate = sub.add_parser("eval", help="mean and std of the return of a trained agent")
     _add_model_args(evaluate)

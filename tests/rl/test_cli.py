@@ -171,6 +171,18 @@ def test_enjoy_falls_back_to_the_zoo(tmp_path, capsys, monkeypatch):
     assert "agents zoo" in capsys.readouterr().out
 
 
+def test_enjoy_env_kwargs_reach_gym_make(tmp_path, capsys, monkeypatch):
+    import agents_zoo
+
+    monkeypatch.setattr(agents_zoo, "load", lambda algo, env_id: FakeAlgo("MlpPolicy", env_id), raising=False)
+    assert run("enjoy", "--algo", "fake", "--env", "CartPole-v1", "-f", str(tmp_path), "-n", "7", "--no-render",
+               "--env-kwargs", "max_episode_steps:3") == 0
+    assert capsys.readouterr().out.count("length=3") == 2
+    assert run("enjoy", "--algo", "fake", "--env", "CartPole-v1", "-f", str(tmp_path), "--no-render",
+               "--env-kwargs", "no_such_option:1") == 2
+    assert "--env-kwargs do not fit CartPole-v1" in capsys.readouterr().err
+
+
 def test_python_dash_m_rl_help():
     import subprocess
     import sys
