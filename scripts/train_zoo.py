@@ -4,7 +4,7 @@
     python scripts/train_zoo.py --readme-only      # regenerate agents_zoo/README.md
     python scripts/train_zoo.py --from-runs sac:HalfCheetah-v5 logs/zoo/sac/HalfCheetah-v5_1 [more -i runs]
     python scripts/train_zoo.py --recompact        # re-save every zoo agent in the compact format
-    python scripts/train_zoo.py --import-checkpoint sac:HalfCheetah-v5=runs/x/model.npz --command "..."
+    python scripts/train_zoo.py sac:HalfCheetah-v5 --gif-steps 120   # only (re)record a GIF
 
 For each ALGO:ENV it runs ``python -m rl train --algo ALGO --env ENV --seed S -f LOGDIR``, copies
 the final model to agents_zoo/<algo>/<env>/model.npz, evaluates it deterministically over
@@ -19,7 +19,6 @@ import argparse
 import datetime
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -48,51 +47,46 @@ def train_one(algo, env_id, seed, n_timesteps, episodes, extra, make_gif):
     folder = run_folder(LOG_DIR, algo, env_id, 0)
     with open(os.path.join(folder, "config.yml"), encoding="utf-8") as f:
         config = yaml.safe_load(f)
-    target = agents_zoo.agent_dir(algo, env_id)
-    os.makedirs(target, exist_ok=True)
-    shutil.copyfile(os.path.join(folder, f"{safe_env_name(env_id)}.npz"), os.path.join(target, "model.npz"))
-    import rl
-    model = rl.ALGOS[algo].load(os.path.join(target, "model.npz"))
-    model.save(os.path.join(target, "model.npz"), exclude=COMPACT)
-    mean, std = evaluate(model, env_id, episodes, seed)
-    meta = {
-        "algo": algo, "env_id": env_id, "n_timesteps": int(model.num_timesteps), "seed": seed,
-        "hyperparameters": config.get("hyperparams", config), "command": printable,
-        "mean_reward": mean, "std_reward": std, "n_eval_episodes": episodes, "deterministic": True,
-        "training_time_s": round(seconds, 1), "date": datetime.date.today().isoformat(),
-        "corenn_version": corenn.__version__, "model_file": "model.npz",
-        "machine": "2-core x86_64 CPU, no GPU",
-    }
-    with open(os.path.join(target, "metadata.json"), "w", encoding="utf-8") as f:
-        json.dump(meta, f, indent=2, default=str)
-    print(f"{algo} {env_id}: {mean:.2f} +/- {std:.2f} over {episodes} episodes ({seconds:.0f} s training)")
+    model_path = os.path.join(folder, f"{safe_env_name(env_id)}.npz")
+    meta = store_agent(algo, env_id, model_path, config.get("hyperparams", config), printable, seconds, episodes)
     if make_gif:
-        gif = os.path.join("docs", f"zoo_{algo}_{safe_env_name(env_id)}.gif")
-        subprocess.run([sys.executable, "-m", "rl", "enjoy", "--algo", algo, "--env", env_id, "-f", "/nonexistent",
-                        "--render-mode", "rgb_array", "--gif", gif, "-n", "300"], check=True)
+        record_gif(algo, env_id)
     return meta
 
 
-def import_checkpoint(algo, env_id, path, command, episodes, training_time_s=None):
-    """Add an agent trained by another of our scripts (e.g. a resumable benchmark run)."""
+def record_gif(algo, env_id, steps=300):
+    """docs/zoo_<algo>_<env>.gif through `python -m rl enjoy --gif` (MuJoCo: tracking camera, small frames)."""
+    import gymnasium as gym
+    gif = os.path.join("docs", f"zoo_{algo}_{safe_env_name(env_id)}.gif")
+    cmd = [sys.executable, "-m", "rl", "enjoy", "--algo", algo, "--env", env_id, "-f", "/nonexistent",
+           "--render-mode", "rgb_array", "--gif", gif, "-n", str(steps)]
+    if "mujoco" in str(gym.spec(env_id).entry_point) and not env_id.startswith("corenn/"):
+        cmd += ["--env-kwargs", "camera_name:track", "width:240", "height:180"]
+    subprocess.run(cmd, check=True, env=dict(os.environ, MUJOCO_GL=os.environ.get("MUJOCO_GL", "egl")))
+
+
+def store_agent(algo, env_id, model_path, hyperparameters, command, seconds, episodes):
+    """Copy a trained agent into the zoo (compact), measure it and write its metadata.json."""
     import rl
-    model = rl.ALGOS[algo].load(path)
+    model = rl.ALGOS[algo].load(model_path)
     target = agents_zoo.agent_dir(algo, env_id)
     os.makedirs(target, exist_ok=True)
-    model.save(os.path.join(target, "model.npz"), exclude=COMPACT)  # no replay buffer either
+    model.save(os.path.join(target, "model.npz"), exclude=COMPACT)
     seed = int(model.seed or 0)
     mean, std = evaluate(model, env_id, episodes, seed)
     meta = {
         "algo": algo, "env_id": env_id, "n_timesteps": int(model.num_timesteps), "seed": seed,
-        "hyperparameters": model._hyperparameters(), "command": command,
+        "hyperparameters": hyperparameters, "command": command,
         "mean_reward": mean, "std_reward": std, "n_eval_episodes": episodes, "deterministic": True,
-        "training_time_s": training_time_s, "date": datetime.date.today().isoformat(),
+        "training_time_s": round(seconds, 1), "date": datetime.date.today().isoformat(),
         "corenn_version": corenn.__version__, "model_file": "model.npz",
-        "machine": "2-core x86_64 CPU, no GPU", "partial": True,
+        "machine": "2-core x86_64 CPU, no GPU (shared with other jobs)",
     }
     with open(os.path.join(target, "metadata.json"), "w", encoding="utf-8") as f:
         json.dump(meta, f, indent=2, default=str)
-    print(f"{algo} {env_id}: {mean:.2f} +/- {std:.2f} over {episodes} episodes ({model.num_timesteps} steps)")
+    print(f"{algo} {env_id}: {mean:.2f} +/- {std:.2f} over {episodes} episodes "
+          f"({model.num_timesteps} steps, {seconds:.0f} s training)")
+    return meta
 
 
 def command_from_args(folder):
@@ -119,30 +113,14 @@ def command_from_args(folder):
 
 def from_runs(algo, env_id, folders, episodes):
     """Add the final model of a chain of CLI runs (a fresh run, then `-i` continuations)."""
-    import rl
-    final = os.path.join(folders[-1], f"{safe_env_name(env_id)}.npz")
-    model = rl.ALGOS[algo].load(final)
-    seconds = sum(os.path.getmtime(os.path.join(f, f"{safe_env_name(env_id)}.npz"))
-                  - os.path.getmtime(os.path.join(f, "args.yml")) for f in folders)
+    name = f"{safe_env_name(env_id)}.npz"
+    seconds = sum(os.path.getmtime(os.path.join(f, name)) - os.path.getmtime(os.path.join(f, "args.yml"))
+                  for f in folders)
     with open(os.path.join(folders[0], "config.yml"), encoding="utf-8") as f:
         config = yaml.safe_load(f)
-    target = agents_zoo.agent_dir(algo, env_id)
-    os.makedirs(target, exist_ok=True)
-    model.save(os.path.join(target, "model.npz"), exclude=COMPACT)
-    seed = int(model.seed or 0)
-    mean, std = evaluate(model, env_id, episodes, seed)
-    commands = [command_from_args(f) for f in folders]
-    meta = {
-        "algo": algo, "env_id": env_id, "n_timesteps": int(model.num_timesteps), "seed": seed,
-        "hyperparameters": config.get("hyperparams", config), "command": " && ".join(commands),
-        "mean_reward": mean, "std_reward": std, "n_eval_episodes": episodes, "deterministic": True,
-        "training_time_s": round(seconds, 1), "date": datetime.date.today().isoformat(),
-        "corenn_version": corenn.__version__, "model_file": "model.npz",
-        "machine": "2-core x86_64 CPU, no GPU (shared with other jobs)",
-    }
-    with open(os.path.join(target, "metadata.json"), "w", encoding="utf-8") as f:
-        json.dump(meta, f, indent=2, default=str)
-    print(f"{algo} {env_id}: {mean:.2f} +/- {std:.2f} over {episodes} episodes ({model.num_timesteps} steps)")
+    command = " && ".join(command_from_args(f) for f in folders)
+    store_agent(algo, env_id, os.path.join(folders[-1], name), config.get("hyperparams", config), command,
+                seconds, episodes)
 
 
 def recompact():
@@ -201,23 +179,19 @@ def main():
     parser.add_argument("--gif", action="store_true")
     parser.add_argument("--readme-only", action="store_true")
     parser.add_argument("--extra", default="", help="extra CLI arguments, e.g. '-params learning_starts:1000'")
-    parser.add_argument("--import-checkpoint", metavar="ALGO:ENV=PATH",
-                        help="add an agent trained by another script instead of training one")
-    parser.add_argument("--command", help="with --import-checkpoint: the command that trained it")
-    parser.add_argument("--training-time-s", type=float, default=None)
     parser.add_argument("--from-runs", nargs="+", metavar="ALGO:ENV FOLDER",
                         help="add the final model of CLI run folders (fresh run first, then -i runs)")
     parser.add_argument("--recompact", action="store_true", help="re-save every zoo agent compactly")
+    parser.add_argument("--gif-steps", type=int, default=0, help="with ALGO:ENV pairs: only record their GIFs")
     args = parser.parse_args()
     if args.recompact:
         recompact()
     elif args.from_runs:
         algo, env_id = args.from_runs[0].split(":", 1)
         from_runs(algo, env_id, args.from_runs[1:], args.episodes)
-    elif args.import_checkpoint:
-        pair, path = args.import_checkpoint.split("=", 1)
-        algo, env_id = pair.split(":", 1)
-        import_checkpoint(algo, env_id, path, args.command, args.episodes, args.training_time_s)
+    elif args.gif_steps:
+        for pair in args.agents:
+            record_gif(*pair.split(":", 1), steps=args.gif_steps)
     elif not args.readme_only:
         for pair in args.agents:
             algo, env_id = pair.split(":", 1)
