@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 from gymnasium import spaces
 
-from .replay_buffer import _action_dim, _truncation_flags
+from .replay_buffer import ReplayBuffer, _action_dim, _truncation_flags
 
 __all__ = ["DictReplayBuffer", "DictReplayBufferSamples"]
 
@@ -40,8 +40,9 @@ def _key_shape(key: str, space: spaces.Space) -> tuple:
                     "MultiDiscrete or MultiBinary entries")
 
 
-class DictReplayBuffer:
-    """FIFO replay memory for Dict observations with vectorised uniform sampling."""
+class DictReplayBuffer(ReplayBuffer):
+    """FIFO replay memory for Dict observations with vectorised uniform sampling (ReplayBuffer's
+    bookkeeping and checks; one array per observation key)."""
 
     def __init__(self, buffer_size: int, observation_space: spaces.Dict, action_space: spaces.Space,
                  n_envs: int = 1, optimize_memory_usage: bool = False, handle_timeout_termination: bool = True,
@@ -70,25 +71,6 @@ class DictReplayBuffer:
         self.dones = np.zeros((size, n), np.float32)
         self.pos = 0
         self.full = False
-
-    def size(self) -> int:
-        """Number of filled slots per sub-env."""
-        return self.buffer_size if self.full else self.pos
-
-    def __len__(self) -> int:
-        return self.size() * self.n_envs
-
-    def reset(self) -> None:
-        self.pos, self.full = 0, False
-
-    def _check(self, name: str, value, shape: tuple) -> np.ndarray:
-        arr = np.asarray(value)
-        if arr.size != int(np.prod(shape)):
-            raise ValueError(f"{name} has shape {arr.shape}; expected {shape} (leading dimension n_envs={self.n_envs})")
-        arr = arr.reshape(shape)
-        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} contains NaN or inf; check the environment")
-        return arr
 
     def _check_obs(self, name: str, obs) -> dict:
         if not isinstance(obs, dict):
