@@ -111,16 +111,22 @@ def command_from_args(folder):
     return " ".join(cmd)
 
 
-def from_runs(algo, env_id, folders, episodes):
-    """Add the final model of a chain of CLI runs (a fresh run, then `-i` continuations)."""
+def from_runs(algo, env_id, folders, episodes, best=False):
+    """Add the final model of a chain of CLI runs (a fresh run, then `-i` continuations); with
+    best=True the EvalCallback's best_model.npz of the chain instead (rl-zoo3's --load-best)."""
+    import numpy as np
     name = f"{safe_env_name(env_id)}.npz"
     seconds = sum(os.path.getmtime(os.path.join(f, name)) - os.path.getmtime(os.path.join(f, "args.yml"))
                   for f in folders)
     with open(os.path.join(folders[0], "config.yml"), encoding="utf-8") as f:
         config = yaml.safe_load(f)
     command = " && ".join(command_from_args(f) for f in folders)
-    store_agent(algo, env_id, os.path.join(folders[-1], name), config.get("hyperparams", config), command,
-                seconds, episodes)
+    model_path = os.path.join(folders[-1], name)
+    if best:
+        scores = [(np.load(os.path.join(f, "evaluations.npz"))["results"].mean(axis=1).max(), f) for f in folders]
+        model_path = os.path.join(max(scores)[1], "best_model.npz")
+        command += f"  # zoo agent: {os.path.relpath(model_path)} (the EvalCallback's best)"
+    store_agent(algo, env_id, model_path, config.get("hyperparams", config), command, seconds, episodes)
 
 
 def recompact():
@@ -181,6 +187,7 @@ def main():
     parser.add_argument("--extra", default="", help="extra CLI arguments, e.g. '-params learning_starts:1000'")
     parser.add_argument("--from-runs", nargs="+", metavar="ALGO:ENV FOLDER",
                         help="add the final model of CLI run folders (fresh run first, then -i runs)")
+    parser.add_argument("--best", action="store_true", help="with --from-runs: the best_model.npz of the runs")
     parser.add_argument("--recompact", action="store_true", help="re-save every zoo agent compactly")
     parser.add_argument("--gif-steps", type=int, default=0, help="with ALGO:ENV pairs: only record their GIFs")
     args = parser.parse_args()
@@ -188,7 +195,7 @@ def main():
         recompact()
     elif args.from_runs:
         algo, env_id = args.from_runs[0].split(":", 1)
-        from_runs(algo, env_id, args.from_runs[1:], args.episodes)
+        from_runs(algo, env_id, args.from_runs[1:], args.episodes, args.best)
     elif args.gif_steps:
         for pair in args.agents:
             record_gif(*pair.split(":", 1), steps=args.gif_steps)
