@@ -25,7 +25,7 @@ from rl.core.logger import get_latest_run_id
 from rl.hyperparams import (HyperparameterError, available_algos, check_kwargs, load_hyperparams, parse_params,
                             preprocess_hyperparams)
 
-__all__ = ["main", "build_parser", "CLIError", "safe_env_name", "run_folder"]
+__all__ = ["main", "build_parser", "subcommand_parser", "CLIError", "safe_env_name", "run_folder"]
 
 class CLIError(Exception):
     """A user-facing error: printed as 'error: ...' with exit status 2."""
@@ -383,6 +383,12 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     group.add_argument("--deterministic", dest="stochastic", action="store_false", help="greedy actions (default)")
     group.add_argument("--stochastic", dest="stochastic", action="store_true", help="sample actions")
     p.set_defaults(stochastic=False)
+
+
+def subcommand_parser(name: str) -> argparse.ArgumentParser:
+    """The parser of one subcommand ("train", "enjoy", ...), e.g. to rebuild a command line."""
+    subparsers = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return subparsers.choices[name]
 
 
 def build_parser() -> argparse.ArgumentParser:

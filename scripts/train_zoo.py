@@ -19,6 +19,7 @@ import argparse
 import datetime
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -90,25 +91,24 @@ def store_agent(algo, env_id, model_path, hyperparameters, command, seconds, epi
 
 
 def command_from_args(folder):
-    """The `python -m rl train ...` command line that made a CLI run folder (from its args.yml)."""
+    """The `python -m rl train ...` command line that made a CLI run folder (from its args.yml):
+    every option of the train parser whose saved value differs from its default."""
+    from rl.cli import subcommand_parser
     with open(os.path.join(folder, "args.yml"), encoding="utf-8") as f:
-        a = yaml.safe_load(f)
-    cmd = ["python -m rl train", "--algo", a["algo"], "--env", a["env"]]
-    if a.get("seed") is not None:
-        cmd += ["--seed", str(a["seed"])]
-    cmd += ["-f", a["log_folder"]]
-    if a.get("n_timesteps", -1) > 0:
-        cmd += ["-n", str(a["n_timesteps"])]
-    if a.get("params"):
-        cmd += ["-params", *a["params"]]
-    cmd += ["--eval-freq", str(a["eval_freq"]), "--eval-episodes", str(a["eval_episodes"])]
-    if a.get("save_freq", -1) > 0:
-        cmd += ["--save-freq", str(a["save_freq"])]
-    if a.get("save_replay_buffer"):
-        cmd.append("--save-replay-buffer")
-    if a.get("trained_agent"):
-        cmd += ["-i", a["trained_agent"]]
-    return " ".join(cmd)
+        saved = yaml.safe_load(f)
+    train = subcommand_parser("train")
+    words = ["python", "-m", "rl", "train"]
+    for action in train._actions:
+        if not action.option_strings or action.dest not in saved or saved[action.dest] == action.default:
+            continue
+        value, flag = saved[action.dest], action.option_strings[-1] if action.dest != "params" else "-params"
+        if action.nargs == 0:  # store_true
+            words.append(flag)
+        elif isinstance(value, list):
+            words += [flag, *map(str, value)]
+        else:
+            words += [flag, str(value)]
+    return " ".join(shlex.quote(w) for w in words)
 
 
 def from_runs(algo, env_id, folders, episodes, best=False):
