@@ -66,7 +66,7 @@ def record_gif(algo, env_id, steps=300):
     subprocess.run(cmd, check=True, env=dict(os.environ, MUJOCO_GL=os.environ.get("MUJOCO_GL", "egl")))
 
 
-def store_agent(algo, env_id, model_path, hyperparameters, command, seconds, episodes):
+def store_agent(algo, env_id, model_path, hyperparameters, command, seconds, episodes, note=None):
     """Copy a trained agent into the zoo (compact), measure it and write its metadata.json."""
     import rl
     model = rl.ALGOS[algo].load(model_path)
@@ -83,6 +83,8 @@ def store_agent(algo, env_id, model_path, hyperparameters, command, seconds, epi
         "corenn_version": corenn.__version__, "model_file": "model.npz",
         "machine": "2-core x86_64 CPU, no GPU (shared with other jobs)",
     }
+    if note:
+        meta["note"] = note
     with open(os.path.join(target, "metadata.json"), "w", encoding="utf-8") as f:
         json.dump(meta, f, indent=2, default=str)
     print(f"{algo} {env_id}: {mean:.2f} +/- {std:.2f} over {episodes} episodes "
@@ -111,7 +113,7 @@ def command_from_args(folder):
     return " ".join(shlex.quote(w) for w in words)
 
 
-def from_runs(algo, env_id, folders, episodes, best=False):
+def from_runs(algo, env_id, folders, episodes, best=False, note=None):
     """Add the final model of a chain of CLI runs (a fresh run, then `-i` continuations); with
     best=True the EvalCallback's best_model.npz of the chain instead (rl-zoo3's --load-best)."""
     import numpy as np
@@ -126,7 +128,7 @@ def from_runs(algo, env_id, folders, episodes, best=False):
         scores = [(np.load(os.path.join(f, "evaluations.npz"))["results"].mean(axis=1).max(), f) for f in folders]
         model_path = os.path.join(max(scores)[1], "best_model.npz")
         command += f"  # zoo agent: {os.path.relpath(model_path)} (the EvalCallback's best)"
-    store_agent(algo, env_id, model_path, config.get("hyperparams", config), command, seconds, episodes)
+    store_agent(algo, env_id, model_path, config.get("hyperparams", config), command, seconds, episodes, note)
 
 
 def recompact():
@@ -187,6 +189,7 @@ def main():
     parser.add_argument("--extra", default="", help="extra CLI arguments, e.g. '-params learning_starts:1000'")
     parser.add_argument("--from-runs", nargs="+", metavar="ALGO:ENV FOLDER",
                         help="add the final model of CLI run folders (fresh run first, then -i runs)")
+    parser.add_argument("--note", default=None, help="with --from-runs: a remark for metadata.json")
     parser.add_argument("--best", action="store_true", help="with --from-runs: the best_model.npz of the runs")
     parser.add_argument("--recompact", action="store_true", help="re-save every zoo agent compactly")
     parser.add_argument("--gif-steps", type=int, default=0, help="with ALGO:ENV pairs: only record their GIFs")
@@ -195,7 +198,7 @@ def main():
         recompact()
     elif args.from_runs:
         algo, env_id = args.from_runs[0].split(":", 1)
-        from_runs(algo, env_id, args.from_runs[1:], args.episodes, args.best)
+        from_runs(algo, env_id, args.from_runs[1:], args.episodes, args.best, args.note)
     elif args.gif_steps:
         for pair in args.agents:
             record_gif(*pair.split(":", 1), steps=args.gif_steps)
