@@ -170,6 +170,9 @@ def write_readme():
         agents_zoo.table(),
         "",
     ]
+    notes = [f"- {m['algo']} {m['env_id']}: {m['note']}" for m in agents_zoo.list() if m.get("note")]
+    if notes:
+        body += ["Notes:", "", *notes, ""]
     gifs = sorted(f for f in os.listdir("docs") if f.startswith("zoo_") and f.endswith(".gif")) \
         if os.path.isdir("docs") else []
     for gif in gifs:
