@@ -64,6 +64,19 @@ def record_gif(algo, env_id, steps=300):
     if "mujoco" in str(gym.spec(env_id).entry_point) and not env_id.startswith("corenn/"):
         cmd += ["--env-kwargs", "camera_name:track", "width:240", "height:180"]
     subprocess.run(cmd, check=True, env=dict(os.environ, MUJOCO_GL=os.environ.get("MUJOCO_GL", "egl")))
+    if "--env-kwargs" in cmd:
+        shrink_gif(gif)
+
+
+def shrink_gif(path, keep_every=2, colors=48):
+    """Every `keep_every`-th frame, a `colors`-colour palette: MuJoCo GIFs from ~1.3 MB to ~0.3 MB."""
+    from PIL import Image, ImageSequence
+    with Image.open(path) as im:
+        duration = im.info.get("duration", 20)
+        frames = [f.convert("RGB").quantize(colors=colors) for i, f in enumerate(ImageSequence.Iterator(im))
+                  if i % keep_every == 0]
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=keep_every * duration, loop=0,
+                   optimize=True)
 
 
 def store_agent(algo, env_id, model_path, hyperparameters, command, seconds, episodes, note=None):
