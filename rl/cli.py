@@ -242,8 +242,8 @@ def cmd_train(args, algos) -> int:
         model = algo_cls(policy, env, seed=args.seed, tensorboard_log=tensorboard_log, verbose=args.verbose,
                          **kwargs)
     callbacks = []
-    save_buffer = bool(args.save_replay_buffer and hasattr(model, "save_replay_buffer"))
-    if args.save_replay_buffer and not save_buffer:
+    save_buffer = args.save_replay_buffer
+    if save_buffer and not hasattr(model, "save_replay_buffer"):
         raise CLIError(f"--save-replay-buffer: {args.algo} has no replay buffer")
     if args.save_freq > 0:
         callbacks.append(CheckpointCallback(save_freq=max(args.save_freq // n_envs, 1), save_path=save_path,
