@@ -1,6 +1,7 @@
 """Functional forms (``import corenn.nn.functional as F``)."""
 from ..ops import (relu, leaky_relu, elu, prelu, sigmoid, log_sigmoid, tanh, hardtanh,  # noqa: F401
-                   gelu, silu, softplus, softmax, log_softmax, linear, logsumexp, pad)
+                   gelu, silu, softplus, softmax, log_softmax, linear, logsumexp, pad,
+                   fused_linear, take_min)
 from .losses import (mse_loss, l1_loss, huber_loss, smooth_l1_loss, cross_entropy, nll_loss,  # noqa: F401
                      binary_cross_entropy, binary_cross_entropy_with_logits)
 from .. import ops

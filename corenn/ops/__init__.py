@@ -8,3 +8,4 @@ from .movement import (reshape, flatten, squeeze, unsqueeze, permute, transpose,
                        expand, getitem, concatenate, stack, split, chunk, pad)
 from .linalg import matmul, linear  # noqa: F401
 from .fused import cross_entropy, normalize  # noqa: F401
+from .fused_linear import FUSED_ACTIVATIONS, fused_linear, take_min  # noqa: F401

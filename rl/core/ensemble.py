@@ -20,78 +20,14 @@ import numpy as np
 import corenn
 from corenn import nn
 from corenn.creation import generator
+from corenn.nn.functional import fused_linear, take_min
+from corenn.ops import FUSED_ACTIVATIONS
 
 from .value_functions import get_activation
 
 __all__ = ["fused_linear", "ensemble_min", "FusedLinear", "FusedMLP", "FUSED_ACTIVATIONS"]
 
-FUSED_ACTIVATIONS = ("relu", "tanh", None)
-
-
-_ZEROS: dict = {}
-
-
-def _zeros(shape: tuple):
-    """A cached read-only float32 zero array (np.maximum with a scalar 0 is several times slower);
-    the scalar for shapes too big or too many to cache."""
-    z = _ZEROS.get(shape)
-    if z is None:
-        if len(_ZEROS) >= 32 or math.prod(shape) > 1 << 21:
-            return 0.0
-        z = _ZEROS[shape] = np.zeros(shape, np.float32)
-        z.flags.writeable = False
-    return z
-
-
-def fused_linear(x, weight, bias, activation: str | None = None) -> corenn.Tensor:
-    """act(x @ weight + bias) as one graph node.
-
-    x: (B, in) or (E, B, in); weight: (in, out) or (E, in, out); bias: (out,) or (E, 1, out).
-    activation: "relu", "tanh" or None.
-    """
-    if not isinstance(x, corenn.Tensor):
-        x = corenn.Tensor(np.asarray(x, np.float32))
-    xd, wd, bd = x.data, weight.data, bias.data
-    out = np.matmul(xd, wd)
-    out += bd
-    if activation == "relu":
-        np.maximum(out, _zeros(out.shape), out=out)  # a full zero array keeps NumPy on its SIMD loop
-    elif activation == "tanh":
-        np.tanh(out, out=out)
-    elif activation is not None:
-        raise ValueError(f"fused_linear supports activation 'relu', 'tanh' or None, got {activation!r}")
-
-    def backward(g):
-        if activation == "relu":
-            g = g * (out > 0.0)
-        elif activation == "tanh":
-            g = g * (1.0 - out * out)
-        gx = gw = gb = None
-        if x.requires_grad:
-            wt = np.swapaxes(wd, -1, -2)
-            # one output unit (a Q head): an outer product, which NumPy's matmul does slowly without BLAS
-            gx = g * wt if wd.shape[-1] == 1 else np.matmul(g, wt)
-            if gx.ndim > xd.ndim:  # input shared by all members
-                gx = gx.sum(axis=0)
-        if weight.requires_grad:
-            gw = np.matmul(np.swapaxes(xd, -1, -2), g)
-        if bias.requires_grad:
-            gb = g.sum(axis=-2, keepdims=bd.ndim == g.ndim)
-        return gx, gw, gb
-
-    return corenn.Tensor._node(out, (x, weight, bias), backward)
-
-
-def ensemble_min(q) -> corenn.Tensor:
-    """min over the members of q (E, B) -> (B,); the gradient goes to the smallest member (float32 kept)."""
-    qd = q.data
-    chosen = np.arange(qd.shape[0])[:, None] == qd.argmin(axis=0)  # (E, B) one-hot of the minimum
-    out = qd.min(axis=0)
-
-    def backward(g):
-        return (chosen * g,)
-
-    return corenn.Tensor._node(out, (q,), backward)
+ensemble_min = take_min
 
 
 class FusedLinear(nn.Module):

@@ -1,0 +1,90 @@
+"""Fused linear layers for hot loops: act(x @ W + b) as one node, and the minimum over an axis
+with the gradient routed to the chosen entry (an ensemble's min over its members).
+
+`fused_linear` does one matmul, adds the bias in place and applies the activation in place; its
+backward skips the gradients nobody needs (no dx for observations, no dW for frozen weights).
+Weights are laid out (in, out), or (E, in, out) for an ensemble of E members evaluated with one
+batched matmul:
+    x (B, in) shared by all members, or (E, B, in)  ->  (E, B, out)
+    without an ensemble: x (B, in), weight (in, out), bias (out,)  ->  (B, out)
+"""
+import math
+
+import numpy as np
+
+from .common import as_tensor, node
+
+FUSED_ACTIVATIONS = ("relu", "tanh", None)
+
+_ZEROS: dict = {}
+
+
+def _zeros(shape: tuple):
+    """A cached read-only float32 zero array (np.maximum with a scalar 0 is several times slower);
+    the scalar for shapes too big or too many to cache."""
+    z = _ZEROS.get(shape)
+    if z is None:
+        if len(_ZEROS) >= 32 or math.prod(shape) > 1 << 21:
+            return 0.0
+        z = _ZEROS[shape] = np.zeros(shape, np.float32)
+        z.flags.writeable = False
+    return z
+
+
+def fused_linear(x, weight, bias, activation=None):
+    """act(x @ weight + bias) as one graph node.
+
+    x: (B, in) or (E, B, in); weight: (in, out) or (E, in, out); bias: (out,) or (E, 1, out).
+    activation: "relu", "tanh" or None.
+    """
+    x = as_tensor(x)
+    xd, wd, bd = x.data, weight.data, bias.data
+    if xd.shape[-1] != wd.shape[-2]:
+        raise ValueError(f"fused_linear: input has {xd.shape[-1]} features (shape {xd.shape}) but the "
+                         f"weight expects {wd.shape[-2]} (weight shape {wd.shape}, laid out (in, out))")
+    out = np.matmul(xd, wd)
+    out += bd
+    if activation == "relu":
+        np.maximum(out, _zeros(out.shape), out=out)  # a full zero array keeps NumPy on its SIMD loop
+    elif activation == "tanh":
+        np.tanh(out, out=out)
+    elif activation is not None:
+        raise ValueError(f"fused_linear supports activation 'relu', 'tanh' or None, got {activation!r}")
+
+    def backward(g):
+        if activation == "relu":
+            g = g * (out > 0.0)
+        elif activation == "tanh":
+            g = g * (1.0 - out * out)
+        gx = gw = gb = None
+        if x.requires_grad:
+            wt = np.swapaxes(wd, -1, -2)
+            # one output unit (a Q head): an outer product, which NumPy's matmul does slowly without BLAS
+            gx = g * wt if wd.shape[-1] == 1 else np.matmul(g, wt)
+            if gx.ndim > xd.ndim:  # input shared by all members
+                gx = gx.sum(axis=0)
+        if weight.requires_grad:
+            gw = np.matmul(np.swapaxes(xd, -1, -2), g)
+        if bias.requires_grad:
+            gb = g.sum(axis=-2, keepdims=bd.ndim == g.ndim)
+        return gx, gw, gb
+
+    return node(out, (x, weight, bias), backward)
+
+
+def take_min(x, axis=0):
+    """Minimum along `axis` with the gradient going to the (first) smallest entry, as
+    torch.min(x, dim).values does; e.g. an ensemble's Q values (E, B) -> (B,). dtype kept."""
+    x = as_tensor(x)
+    xd = x.data
+    axis = axis % xd.ndim
+    idx = np.expand_dims(xd.argmin(axis=axis), axis)
+    shape = [1] * xd.ndim
+    shape[axis] = xd.shape[axis]
+    chosen = np.arange(xd.shape[axis]).reshape(shape) == idx  # one-hot of the minimum along axis
+    out = np.take_along_axis(xd, idx, axis=axis).squeeze(axis)
+
+    def backward(g):
+        return (chosen * np.expand_dims(g, axis),)
+
+    return node(out, (x,), backward)
