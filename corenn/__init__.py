@@ -14,7 +14,8 @@ from .ops import (add, sub, mul, div, neg, pow, exp, log, sqrt, abs, maximum, mi
                   where, sum, mean, max, min, var, std, logsumexp, reshape, transpose, permute,
                   expand, concatenate, stack, split, pad, flatten, squeeze, unsqueeze, matmul,
                   relu, sigmoid, tanh, softmax, log_softmax)
-from .creation import zeros, ones, zeros_like, ones_like, randn, rand, arange, full, from_numpy, manual_seed  # noqa: F401
+from .creation import (zeros, ones, zeros_like, ones_like, randn, rand, arange, full, from_numpy,  # noqa: F401
+                       manual_seed, as_tensor)
 from .gradcheck import gradcheck  # noqa: F401
 from .threads import set_num_threads, get_num_threads  # noqa: F401
 from . import nn, utils, datasets, models  # noqa: F401

@@ -57,3 +57,14 @@ def arange(*args, dtype=None):
 def from_numpy(array):
     """Share memory with ``array`` (no copy), as torch.from_numpy does."""
     return Tensor(np.asarray(array))
+
+
+def as_tensor(data, dtype=None):
+    """``data`` as a Tensor without copying when it can (torch.as_tensor): a Tensor of the right
+    dtype is returned as it is; arrays and numbers become constant tensors (float32 unless
+    ``data`` is a float ndarray or ``dtype`` says otherwise)."""
+    if isinstance(data, Tensor):
+        return data if dtype is None or data.dtype == dtype else data.to(dtype)
+    if dtype is None and not (isinstance(data, np.ndarray) and data.dtype.kind == "f"):
+        dtype = np.float32
+    return Tensor(np.asarray(data, dtype=dtype))
