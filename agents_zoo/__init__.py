@@ -1,9 +1,13 @@
-"""Pretrained agents trained by our own scripts (scripts/train_zoo.py).
+"""Pretrained agents, trained through our own CLI by `python -m agents_zoo build` (agents_zoo.build).
 
     import agents_zoo
     model = agents_zoo.load("ppo", "CartPole-v1")
     agents_zoo.list()     # one metadata dict per agent
     print(agents_zoo.table())
+
+`python -m rl enjoy/eval` fall back to these agents and `python -m rl zoo` prints the table:
+agents_zoo declares itself an agent source of `rl` (agents_zoo.source, entry point group
+"rl.agent_sources" in pyproject.toml).
 
 Layout: ``agents_zoo/<algo>/<env folder>/model.npz`` (the normal agent checkpoint) and
 ``metadata.json`` (algorithm, env id, steps, seed, hyperparameters, the training command,
@@ -39,7 +43,7 @@ def metadata(algo, env_id):
     return meta
 
 
-def list():  # noqa: A001  (the public name the issue asks for)
+def list():
     """Metadata of every agent in the zoo, sorted by algorithm and env."""
     entries = []
     for algo in sorted(os.listdir(ROOT)):
@@ -68,7 +72,7 @@ def load(algo, env_id, env=None, **kwargs):
 
 
 def table(entries=None):
-    """Markdown table of the zoo (what ``python -m rl zoo`` prints)."""
+    """Markdown table of the zoo (what ``python -m rl zoo`` and ``python -m agents_zoo list`` print)."""
     entries = list() if entries is None else entries
     if not entries:
         return "The agents zoo is empty."

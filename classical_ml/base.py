@@ -256,18 +256,3 @@ def check_positive(value, name: str, strict: bool = True,
         raise ValueError(f"{name} must be a{'n' if integer else ''} {what} "
                          f"{bound}, got {value!r}.")
 
-
-def logsumexp(a: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Stable log(sum(exp(a))) along ``axis`` (reduced axis dropped)."""
-    amax = np.max(a, axis=axis, keepdims=True)
-    amax = np.where(np.isfinite(amax), amax, 0.0)
-    out = np.log(np.sum(np.exp(a - amax), axis=axis, keepdims=True)) + amax
-    return np.squeeze(out, axis=axis)
-
-
-def softmax(z: np.ndarray) -> np.ndarray:
-    """Row-wise softmax of (n, k) scores."""
-    z = z - z.max(axis=1, keepdims=True)
-    np.exp(z, out=z)
-    z /= z.sum(axis=1, keepdims=True)
-    return z

@@ -1,15 +1,9 @@
 """corenn: a compact NumPy autograd engine with PyTorch-shaped names."""
 __version__ = "0.1.0"
 
-import sys as _sys
-
-from .tensor import Tensor, tensor
-from .autograd import no_grad, enable_grad, is_grad_enabled
-from . import ops
-from .ops import methods as _methods
-
-_sys.modules[__name__ + ".tensor"].ops = ops  # Tensor's operators dispatch to corenn.ops
-_methods.install(Tensor)
+from .tensor import Tensor, tensor  # noqa: F401  (loads autograd and ops: see the end of tensor.py)
+from .autograd import Function, no_grad, enable_grad, is_grad_enabled  # noqa: F401
+from . import autograd, ops  # noqa: F401
 from .ops import (add, sub, mul, div, neg, pow, exp, log, sqrt, abs, maximum, minimum, clip,  # noqa: F401
                   where, sum, mean, max, min, var, std, logsumexp, reshape, transpose, permute,
                   expand, concatenate, stack, split, pad, flatten, squeeze, unsqueeze, matmul,
@@ -18,10 +12,8 @@ from .creation import (zeros, ones, zeros_like, ones_like, randn, rand, arange, 
                        manual_seed, as_tensor)
 from .gradcheck import gradcheck  # noqa: F401
 from .threads import set_num_threads, get_num_threads  # noqa: F401
-from . import nn, utils, datasets, models  # noqa: F401
+from . import nn, utils, datasets, models, optim  # noqa: F401
+from .serialization import save, load, CheckpointError  # noqa: F401
 
 cat = concatenate
 clamp = clip
-
-from . import optim  # noqa: F401
-from .serialization import save, load, CheckpointError  # noqa: F401

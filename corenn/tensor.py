@@ -1,12 +1,14 @@
 """Tensor: an ndarray with an optional place in the autograd graph."""
-import numpy as np
+from __future__ import annotations
 
-from . import autograd
+from typing import Any, Callable
+
+import numpy as np
 
 _FLOAT_DEFAULT = np.float32
 
 
-def _to_array(data, dtype=None):
+def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     """ndarrays keep their dtype; Python numbers and lists become float32."""
     if isinstance(data, Tensor):
         data = data.data
@@ -30,7 +32,7 @@ class Tensor:
     __slots__ = ("data", "grad", "requires_grad", "_backward", "_parents", "__weakref__")
     __array_priority__ = 1000
 
-    def __init__(self, data, requires_grad=False, dtype=None):
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data = _to_array(data, dtype)
         self.grad = None
         self._backward = None
@@ -41,8 +43,9 @@ class Tensor:
 
     # ---- construction helpers -------------------------------------------------
     @classmethod
-    def _node(cls, data, parents, backward_fn):
-        """Result of an op: a graph node if grad mode is on and an input needs grad."""
+    def _node(cls, data: np.ndarray, parents: tuple, backward_fn: Callable) -> Tensor:
+        """Result of an op: a graph node if grad mode is on and an input needs grad
+        (``backward_fn`` follows the node contract in corenn.autograd)."""
         out = cls.__new__(cls)
         out.data = data
         out.grad = None
@@ -56,17 +59,17 @@ class Tensor:
             out._backward = None
         return out
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(
                 f"only floating-point tensors can require gradients, got dtype {self.data.dtype}")
         self.requires_grad = bool(requires_grad)
         return self
 
-    def detach(self):
+    def detach(self) -> Tensor:
         return Tensor(self.data)
 
-    def backward(self, grad=None, retain_graph=False):
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``."""
         if not self.requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad "
@@ -82,100 +85,120 @@ class Tensor:
                 raise ValueError(f"grad shape {grad.shape} does not match tensor shape {self.data.shape}")
         autograd.backward(self, grad, retain_graph)
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         self.grad = None
 
     # ---- array-like -------------------------------------------------------------
-    shape = property(lambda self: self.data.shape)
-    dtype = property(lambda self: self.data.dtype)
-    ndim = property(lambda self: self.data.ndim)
-    size = property(lambda self: self.data.size)
-    is_leaf = property(lambda self: self._backward is None)
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
 
-    def numel(self):
-        return self.data.size
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
 
-    def dim(self):
+    @property
+    def ndim(self) -> int:
         return self.data.ndim
 
-    def numpy(self):
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._backward is None
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numpy(self) -> np.ndarray:
         return self.data
 
-    def item(self):
+    def item(self) -> Any:
         return self.data.item()
 
-    def tolist(self):
+    def tolist(self) -> Any:
         return self.data.tolist()
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         return self.data if dtype is None else self.data.astype(dtype)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.data)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         grad = ", requires_grad=True" if self.requires_grad else ""
         return f"tensor({np.array2string(self.data, separator=', ', precision=4)}{grad})"
 
-    def float(self):
+    def float(self) -> Tensor:
         return ops.astype(self, np.float32)
 
-    def double(self):
+    def double(self) -> Tensor:
         return ops.astype(self, np.float64)
 
-    def to(self, dtype):
+    def to(self, dtype: Any) -> Tensor:
         return ops.astype(self, dtype)
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return id(self)
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         if self.data.size != 1:
             raise ValueError("the truth value of a tensor with more than one element is ambiguous")
         return bool(self.data)
 
     # ---- operators --------------------------------------------------------------
-    def __add__(self, o): return ops.add(self, o)
-    def __radd__(self, o): return ops.add(self, o)
-    def __sub__(self, o): return ops.sub(self, o)
-    def __rsub__(self, o): return ops.rsub(self, o)
-    def __mul__(self, o): return ops.mul(self, o)
-    def __rmul__(self, o): return ops.mul(self, o)
-    def __truediv__(self, o): return ops.div(self, o)
-    def __rtruediv__(self, o): return ops.rdiv(self, o)
-    def __neg__(self): return ops.neg(self)
-    def __pow__(self, o): return ops.pow(self, o)
-    def __rpow__(self, o): return ops.rpow(self, o)
-    def __matmul__(self, o): return ops.matmul(self, o)
-    def __rmatmul__(self, o): return ops.matmul(o, self)
-    def __getitem__(self, idx): return ops.getitem(self, idx)
-    def __abs__(self): return ops.abs(self)
+    def __add__(self, o: Any) -> Tensor: return ops.add(self, o)
+    def __radd__(self, o: Any) -> Tensor: return ops.add(self, o)
+    def __sub__(self, o: Any) -> Tensor: return ops.sub(self, o)
+    def __rsub__(self, o: Any) -> Tensor: return ops.rsub(self, o)
+    def __mul__(self, o: Any) -> Tensor: return ops.mul(self, o)
+    def __rmul__(self, o: Any) -> Tensor: return ops.mul(self, o)
+    def __truediv__(self, o: Any) -> Tensor: return ops.div(self, o)
+    def __rtruediv__(self, o: Any) -> Tensor: return ops.rdiv(self, o)
+    def __neg__(self) -> Tensor: return ops.neg(self)
+    def __pow__(self, o: Any) -> Tensor: return ops.pow(self, o)
+    def __rpow__(self, o: Any) -> Tensor: return ops.rpow(self, o)
+    def __matmul__(self, o: Any) -> Tensor: return ops.matmul(self, o)
+    def __rmatmul__(self, o: Any) -> Tensor: return ops.matmul(o, self)
+    def __getitem__(self, idx: Any) -> Tensor: return ops.getitem(self, idx)
+    def __abs__(self) -> Tensor: return ops.abs(self)
 
     # comparisons return plain boolean arrays wrapped as constant tensors
-    def __lt__(self, o): return Tensor(self.data < _raw(o))
-    def __le__(self, o): return Tensor(self.data <= _raw(o))
-    def __gt__(self, o): return Tensor(self.data > _raw(o))
-    def __ge__(self, o): return Tensor(self.data >= _raw(o))
-    def __eq__(self, o): return Tensor(self.data == _raw(o))
-    def __ne__(self, o): return Tensor(self.data != _raw(o))
+    def __lt__(self, o: Any) -> Tensor: return Tensor(self.data < _raw(o))
+    def __le__(self, o: Any) -> Tensor: return Tensor(self.data <= _raw(o))
+    def __gt__(self, o: Any) -> Tensor: return Tensor(self.data > _raw(o))
+    def __ge__(self, o: Any) -> Tensor: return Tensor(self.data >= _raw(o))
+    def __eq__(self, o: Any) -> Tensor: return Tensor(self.data == _raw(o))
+    def __ne__(self, o: Any) -> Tensor: return Tensor(self.data != _raw(o))
 
     @property
-    def T(self):
+    def T(self) -> Tensor:
         return ops.transpose(self)
 
     @property
-    def mT(self):
+    def mT(self) -> Tensor:
         return ops.swapaxes(self, -1, -2)
 
 
-def _raw(x):
+def _raw(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
 
-def tensor(data, requires_grad=False, dtype=None):
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
     """Create a new leaf tensor (copies ``data``)."""
     arr = np.array(_to_array(data, dtype), copy=True)
     return Tensor(arr, requires_grad=requires_grad)
 
 
-ops = None  # set by corenn/__init__.py once corenn.ops (which needs Tensor) is imported
+# autograd (grad mode, the backward pass) and ops (behind the operators above and the methods
+# installed below) import Tensor from this module, so they are imported after the class.
+from . import autograd  # noqa: E402
+from . import ops  # noqa: E402
+from .ops.methods import install as _install_methods  # noqa: E402
+
+_install_methods(Tensor)  # x.sum(), x.relu(), x.view(...) ...

@@ -6,6 +6,8 @@
 
 Runs live in {log-folder}/{algo}/{env}_{N}/ with {env}.npz (final model), best_model.npz,
 rl_model_{steps}_steps.npz checkpoints, config.yml and, unless -tb is given, TensorBoard logs.
+Without a run, enjoy and eval load a pretrained agent from the installed agent sources (rl.pretrained:
+agents_zoo, for one); `python -m rl zoo` lists them.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ import numpy as np
 import yaml
 
 from rl.core.logger import get_latest_run_id
-from rl.hyperparams import (HyperparameterError, available_algos, check_kwargs, load_hyperparams, parse_params,
-                            preprocess_hyperparams)
+from rl.hyperparams import HyperparameterError, ResolvedHyperparams, available_algos, parse_params, resolve
+from rl.pretrained import agent_sources, load_pretrained, source_title
 
 __all__ = ["main", "build_parser", "subcommand_parser", "CLIError", "safe_env_name", "run_folder"]
 
@@ -50,14 +52,12 @@ def ensure_registered(env_id: str) -> None:
 
 
 def get_algos(algos=None) -> dict:
+    """`algos` when given (tests pass their own), else rl.ALGOS."""
     if algos is not None:
         return algos
-    import rl
+    from rl import ALGOS
 
-    found = getattr(rl, "ALGOS", None)
-    if not isinstance(found, dict):
-        raise CLIError("rl.ALGOS (the algorithm registry) is not available in this installation")
-    return found
+    return ALGOS
 
 
 def get_algo_class(name: str, algos: dict):
@@ -78,30 +78,20 @@ def run_folder(log_folder: str, algo: str, env_id: str, exp_id: int = 0) -> str:
     return folder
 
 
-def _agents_zoo():
-    """The agents_zoo package, or None if it is not installed."""
-    try:
-        import agents_zoo
-    except ImportError:
-        return None
-    return agents_zoo
-
-
 def load_model(args, algos):
-    """The trained agent named by --algo/--env/-f/--exp-id (or the zoo's, if no run exists)."""
+    """The trained agent named by --algo/--env/-f/--exp-id (or a pretrained one, if no run exists)."""
     algo_cls = get_algo_class(args.algo, algos)
     try:
         folder = run_folder(args.log_folder, args.algo, args.env, args.exp_id)
     except CLIError as err:
-        zoo = _agents_zoo()
-        if args.exp_id == 0 and callable(getattr(zoo, "load", None)):
-            try:
-                model = zoo.load(args.algo, args.env)
-            except KeyError:  # the zoo has no such agent either: report the missing run
-                raise err from None
-            print(f"No local run found; loaded {args.algo} on {args.env} from the agents zoo")
-            return model
-        raise
+        if args.exp_id != 0:
+            raise
+        try:
+            model, source = load_pretrained(args.algo, args.env)
+        except KeyError:  # no agent source has one either: report the missing run
+            raise err from None
+        print(f"No local run found; loaded {args.algo} on {args.env} from the {source_title(source)}")
+        return model
     name = "best_model.npz" if args.load_best else f"{safe_env_name(args.env)}.npz"
     if args.load_checkpoint is not None:
         name = f"rl_model_{args.load_checkpoint}_steps.npz"
@@ -111,27 +101,6 @@ def load_model(args, algos):
         raise CLIError(f"{path} does not exist; the run folder holds: {', '.join(present) or 'no models'}")
     print(f"Loading {path}")
     return algo_cls.load(path)
-
-
-def _hyperparams_for(args, algo_cls) -> tuple[dict, str]:
-    """YAML entry (by algo name, else by class name) updated with -params; {} if there is no file."""
-    for name in (args.algo, algo_cls.__name__.lower()):
-        try:
-            hyperparams, entry = load_hyperparams(name, args.env)
-            break
-        except FileNotFoundError:
-            continue
-        except KeyError as exc:
-            raise CLIError(str(exc).strip("'\"")) from None
-    else:
-        print(f"No hyperparameter file for {args.algo}: using the algorithm's defaults")
-        hyperparams, entry = {}, "none"
-    hyperparams.update(parse_params(args.params))
-    return hyperparams, entry
-
-
-def _is_tabular(algo_cls) -> bool:
-    return "policy" not in inspect.signature(algo_cls.__init__).parameters
 
 
 def _new_run_folder(args) -> tuple[str, str]:
@@ -185,21 +154,19 @@ def _learn_and_save(model, model_path: str, learn) -> int:
     return status
 
 
-def _train_tabular(args, algo_cls, hyperparams: dict, entry: str) -> int:
+def _train_tabular(args, algo_cls, hp: ResolvedHyperparams) -> int:
     """QLearning / ValueIteration: one plain env, no callbacks or TensorBoard."""
     if args.trained_agent:
         raise CLIError(f"-i is not supported for the tabular agent {algo_cls.__name__}")
-    n_timesteps = int(args.n_timesteps if args.n_timesteps > 0 else float(hyperparams.pop("n_timesteps", 1e5)))
-    hyperparams.pop("n_timesteps", None)
-    check_kwargs(algo_cls, hyperparams)
-    if "seed" in inspect.signature(algo_cls.__init__).parameters:
-        hyperparams["seed"] = args.seed
+    kwargs, config = dict(hp.kwargs), dict(hp.config)
+    if "seed" in inspect.signature(algo_cls).parameters:
+        kwargs["seed"] = config["seed"] = args.seed
     save_path, model_path = _new_run_folder(args)
-    _write_config(args, save_path, entry, dict(hyperparams, n_timesteps=n_timesteps))
-    model = algo_cls(args.env, **hyperparams)
-    steps = f" for {n_timesteps} steps" if hasattr(model, "num_timesteps") else ""
-    print(f"Training {args.algo} on {args.env}{steps} ({entry!r} hyperparameters)")
-    return _learn_and_save(model, model_path, lambda: model.learn(n_timesteps))
+    _write_config(args, save_path, hp.entry, config)
+    model = algo_cls(args.env, **kwargs)
+    steps = f" for {hp.n_timesteps} steps" if hasattr(model, "num_timesteps") else ""
+    print(f"Training {args.algo} on {args.env}{steps} ({hp.entry!r} hyperparameters)")
+    return _learn_and_save(model, model_path, lambda: model.learn(hp.n_timesteps))
 
 
 def cmd_train(args, algos) -> int:
@@ -208,26 +175,19 @@ def cmd_train(args, algos) -> int:
 
     algo_cls = get_algo_class(args.algo, algos)
     ensure_registered(args.env)
-    hyperparams, entry = _hyperparams_for(args, algo_cls)
-    if _is_tabular(algo_cls):
-        return _train_tabular(args, algo_cls, hyperparams, entry)
-    n_timesteps = int(args.n_timesteps if args.n_timesteps > 0 else float(hyperparams.pop("n_timesteps", 1e6)))
-    hyperparams.pop("n_timesteps", None)
-    n_envs = int(args.n_envs or hyperparams.pop("n_envs", 1))
-    hyperparams.pop("n_envs", None)
-    policy = hyperparams.pop("policy", "MlpPolicy")
-
+    hp = resolve(args.algo, args.env, parse_params(args.params), algo_cls=algo_cls,
+                 n_timesteps=args.n_timesteps if args.n_timesteps > 0 else None, n_envs=args.n_envs or None)
+    if hp.entry == "none":
+        print(f"No hyperparameter file for {args.algo}: using the algorithm's defaults")
+    if hp.policy is None:
+        return _train_tabular(args, algo_cls, hp)
+    n_timesteps, n_envs = hp.n_timesteps, hp.n_envs
     env = make_vec_env(args.env, n_envs=n_envs, seed=args.seed)
-    if entry == "default" and isinstance(env.single_observation_space, gym.spaces.Dict) and policy == "MlpPolicy":
-        policy = "MultiInputPolicy"
-    kwargs = preprocess_hyperparams(hyperparams, env.single_action_space)
-    check_kwargs(algo_cls, kwargs)
-
     save_path, model_path = _new_run_folder(args)
     tensorboard_log = save_path if args.tensorboard_log is None else os.path.join(args.tensorboard_log,
                                                                                   safe_env_name(args.env))
-    _write_config(args, save_path, entry, dict(hyperparams, n_timesteps=n_timesteps, n_envs=n_envs, policy=policy))
-    print(f"Training {args.algo} on {args.env} for {n_timesteps} steps ({entry!r} hyperparameters)")
+    _write_config(args, save_path, hp.entry, hp.config)
+    print(f"Training {args.algo} on {args.env} for {n_timesteps} steps ({hp.entry!r} hyperparameters)")
     print(f"Saving to {save_path}")
 
     if args.trained_agent:
@@ -239,8 +199,8 @@ def cmd_train(args, algos) -> int:
             model.load_replay_buffer(buffer_path)
             print(f"Loaded the replay buffer {buffer_path} ({model.replay_buffer.size()} transitions)")
     else:
-        model = algo_cls(policy, env, seed=args.seed, tensorboard_log=tensorboard_log, verbose=args.verbose,
-                         **kwargs)
+        model = algo_cls(hp.policy, env, seed=args.seed, tensorboard_log=tensorboard_log, verbose=args.verbose,
+                         **hp.kwargs)
     callbacks = []
     save_buffer = args.save_replay_buffer
     if save_buffer and not hasattr(model, "save_replay_buffer"):
@@ -356,18 +316,14 @@ def cmd_eval(args, algos) -> int:
 
 
 def cmd_zoo(args, algos) -> int:
-    zoo = _agents_zoo()
-    if callable(getattr(zoo, "table", None)):
-        print(zoo.table())
-        return 0
-    listing = zoo.list() if callable(getattr(zoo, "list", None)) else None
-    if not listing:
-        print("The agents zoo is empty: no pretrained agents are shipped yet.")
-    elif isinstance(listing, str):
-        print(listing)
-    else:
-        for entry in listing:
-            print(" | ".join(f"{k}={v}" for k, v in entry.items()) if isinstance(entry, dict) else entry)
+    """Print the table of every source of pretrained agents (headed by its title when there are several)."""
+    sources = agent_sources()
+    if not sources:
+        print("No pretrained agents: no agent source is installed (agents_zoo declares one; pip install -e .)")
+    for i, (name, source) in enumerate(sources.items()):
+        if len(sources) > 1:
+            print(("\n" if i else "") + f"{source_title(name)}:")
+        print(source.table())
     return 0
 
 
@@ -429,7 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_args(evaluate)
     evaluate.add_argument("--n-episodes", type=int, default=10)
 
-    sub.add_parser("zoo", help="list the pretrained agents in agents_zoo")
+    sub.add_parser("zoo", help="list the pretrained agents (of agents_zoo and any other installed agent source)")
     return parser
 
 

@@ -1,6 +1,7 @@
 """Learning benchmarks for the off-policy algorithms (DQN, Double DQN, SAC, TD3).
 
-Short runs (minutes each on a 2-core CPU), rl-zoo3 hyperparameters (rl/hyperparams/*.yml):
+Short runs (minutes each on a 2-core CPU), rl-zoo3 hyperparameters read from rl/hyperparams/*.yml
+(ddqn uses dqn.yml):
     python scripts/bench_offpolicy.py pendulum --algo sac td3 --seeds 0      # 20k steps, target >= -160
     python scripts/bench_offpolicy.py cartpole --algo dqn ddqn --seeds 0     # 50k steps, target >= 475
     python scripts/bench_offpolicy.py cartpole --algo sb3-dqn --seeds 0      # same settings with SB3 (parity)
@@ -24,42 +25,24 @@ import csv
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 
 import numpy as np
 import yaml
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from rl.actor_critic import DDPG, SAC, TD3  # noqa: E402
-from rl.core.callbacks import EvalCallback  # noqa: E402
-from rl.core.evaluation import evaluate_policy  # noqa: E402
-from rl.core.noise import NormalActionNoise  # noqa: E402
-from rl.core.schedules import linear_schedule  # noqa: E402
-from rl.core.vec_env import make_vec_env  # noqa: E402
-from rl.value_based import DQN, DoubleDQN  # noqa: E402
+from rl import DDPG, DQN, SAC, TD3, DoubleDQN, evaluate_policy, linear_schedule, make_vec_env
+from rl.core.callbacks import EvalCallback
+from rl.hyperparams import ResolvedHyperparams, resolve
 
 ALGOS = {"sac": SAC, "td3": TD3, "ddpg": DDPG, "dqn": DQN, "ddqn": DoubleDQN}
+YAML_NAMES = {"ddqn": "dqn"}  # algorithms that read another algorithm's hyperparameter file
 
 
-def zoo_kwargs(algo: str, env_id: str, action_dim: int) -> dict:
-    """rl-zoo3 settings (see docs/reference): the same values as rl/hyperparams/<algo>.yml."""
-    noise = dict(action_noise=NormalActionNoise(np.zeros(action_dim), 0.1 * np.ones(action_dim)))
-    if env_id == "Pendulum-v1":
-        if algo == "sac":
-            return dict(learning_rate=1e-3)
-        return dict(gamma=0.98, buffer_size=200_000, learning_starts=10_000, gradient_steps=1, train_freq=1,
-                    learning_rate=1e-3, policy_kwargs=dict(net_arch=[400, 300]), **noise)
-    if env_id == "CartPole-v1":
-        return dict(learning_rate=2.3e-3, batch_size=64, buffer_size=100_000, learning_starts=1000, gamma=0.99,
-                    target_update_interval=10, train_freq=256, gradient_steps=128, exploration_fraction=0.16,
-                    exploration_final_eps=0.04, policy_kwargs=dict(net_arch=[256, 256]))
-    if algo == "sac":  # MuJoCo
-        return dict(learning_starts=10_000)
-    return dict(learning_starts=10_000, learning_rate=1e-3, batch_size=256, train_freq=1, gradient_steps=1,
-                policy_kwargs=dict(net_arch=[400, 300]), **noise)
+def zoo_hyperparams(algo: str, env_id: str, env, overrides: dict | None = None) -> ResolvedHyperparams:
+    """rl-zoo3 settings: the `env_id` entry of rl/hyperparams/<algo>.yml (see docs/reference), with overrides."""
+    return resolve(YAML_NAMES.get(algo, algo), env_id, overrides, algo_cls=ALGOS[algo],
+                   observation_space=env.single_observation_space, action_space=env.single_action_space)
 
 
 def parse_overrides(pairs) -> dict:
@@ -76,8 +59,8 @@ def short_run(algo: str, env_id: str, steps: int, seed: int, eval_episodes: int,
     """Train, then evaluate the final agent; with eval_freq > 0 also the best checkpoint of an
     EvalCallback (5 episodes every eval_freq steps, what rl-zoo3 keeps as best_model)."""
     env = make_vec_env(env_id, n_envs=1, seed=seed)
-    action_dim = int(np.prod(env.single_action_space.shape or (1,)))
-    model = ALGOS[algo]("MlpPolicy", env, seed=seed, **dict(zoo_kwargs(algo, env_id, action_dim), **overrides))
+    hp = zoo_hyperparams(algo, env_id, env, overrides)
+    model = ALGOS[algo](hp.policy, env, seed=seed, **hp.kwargs)
     callback, best_dir = None, tempfile.mkdtemp(prefix="bench_offpolicy_")
     if eval_freq > 0:
         callback = EvalCallback(make_vec_env(env_id, n_envs=1, seed=seed + 2000), n_eval_episodes=5,
@@ -103,11 +86,15 @@ def sb3_short_run(algo: str, env_id: str, steps: int, seed: int, eval_episodes: 
     from stable_baselines3.common.noise import NormalActionNoise as SB3Noise
 
     env = make_vec_env(env_id, n_envs=1, seed=seed)
-    action_dim = int(np.prod(env.single_action_space.shape or (1,)))
-    kwargs = zoo_kwargs(algo, env_id, action_dim)
+    hp = zoo_hyperparams(algo, env_id, env)
+    kwargs = dict(hp.kwargs)
     if "action_noise" in kwargs:
-        kwargs["action_noise"] = SB3Noise(np.zeros(action_dim), 0.1 * np.ones(action_dim))
-    model = getattr(sb3, algo.upper())("MlpPolicy", env_id, seed=seed, device="cpu", **kwargs)
+        if hp.config["noise_type"] != "normal":
+            raise SystemExit(f"sb3 parity runs support noise_type 'normal' only, not {hp.config['noise_type']!r}")
+        action_dim = int(np.prod(env.single_action_space.shape))
+        kwargs["action_noise"] = SB3Noise(np.zeros(action_dim), hp.config.get("noise_std", 0.1) * np.ones(action_dim))
+    env.close()
+    model = getattr(sb3, algo.upper())(hp.policy, env_id, seed=seed, device="cpu", **kwargs)
     start = time.perf_counter()
     model.learn(steps)
     train_s = time.perf_counter() - start
@@ -152,8 +139,8 @@ def cmd_curve(args) -> None:
         model = cls.load(ckpt, env=env)
         print(f"resumed {args.algo} {args.env} at {model.num_timesteps} steps from {ckpt}", flush=True)
     else:
-        action_dim = int(np.prod(env.single_action_space.shape))
-        model = cls("MlpPolicy", env, seed=args.seeds[0], **zoo_kwargs(args.algo, args.env, action_dim))
+        hp = zoo_hyperparams(args.algo, args.env, env)
+        model = cls(hp.policy, env, seed=args.seeds[0], **hp.kwargs)
         with open(curve_path, "w", newline="") as fh:
             csv.writer(fh).writerow(["timesteps", "eval_mean", "eval_std", "train_ep_rew_mean", "chunk_s",
                                      "chunk_steps_per_s", "date"])

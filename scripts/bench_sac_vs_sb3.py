@@ -30,8 +30,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import corenn  # noqa: E402
-import rl.actor_critic.sac as sac_module  # noqa: E402
-from rl.actor_critic.sac import SAC  # noqa: E402
+import rl.off_policy_actor_critic.sac as sac_module  # noqa: E402
+from rl.off_policy_actor_critic.sac import SAC  # noqa: E402
 
 COMMON = dict(learning_rate=3e-4, buffer_size=1_000_000, batch_size=256, tau=0.005, gamma=0.99, train_freq=1,
               gradient_steps=1, ent_coef="auto", policy_kwargs=dict(net_arch=[256, 256]))
@@ -108,9 +108,11 @@ def profile_split(env_id: str, args) -> dict:
         state["critic_calls"] += 1
         return "critic" if state["critic_calls"] % 2 == 1 else "actor"
 
-    def backward_category(*a, **kw):
+    backward_order = (["optimizer"] if model.log_ent_coef is not None else []) + ["critic", "actor"]
+
+    def backward_category(*a, **kw):  # per update: the entropy coefficient's loss (when learned), critic, actor
         state["backward_calls"] += 1
-        return "critic" if state["backward_calls"] % 2 == 1 else "actor"
+        return backward_order[(state["backward_calls"] - 1) % len(backward_order)]
 
     def actor_category(*a, **kw):  # no-grad calls: acting in the env, or a' ~ pi(s') for the critic target
         if corenn.is_grad_enabled():

@@ -5,8 +5,10 @@ import warnings
 
 import numpy as np
 
+from corenn.utils.math_utils import softmax
+
 from ..base import check_classification_targets, check_positive, \
-    check_sample_weight, check_X_y, softmax
+    check_sample_weight, check_X_y
 from ..optimize import lbfgs
 from ._linear_classifier import LinearClassifier
 
@@ -76,7 +78,7 @@ class LogisticRegression(LinearClassifier):
                 lse = np.logaddexp.reduce(Z, axis=1)
                 f = (sw @ (lse - (Z * Y).sum(axis=1))) / n \
                     + 0.5 * lam * np.sum(mask * W * W)
-                R = (softmax(Z) - Y) * (sw / n)[:, None]
+                R = (softmax(Z, axis=1) - Y) * (sw / n)[:, None]
                 G = R.T @ Xb + lam * mask * W
                 return f, G.ravel()
 
@@ -100,7 +102,7 @@ class LogisticRegression(LinearClassifier):
         if scores.ndim == 1:
             p = _sigmoid(scores)
             return np.column_stack([1.0 - p, p])
-        return softmax(scores)
+        return softmax(scores, axis=1)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """Log of ``predict_proba``: (n, k)."""

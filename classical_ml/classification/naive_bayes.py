@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from corenn.utils.math_utils import logsumexp
+
 from ..base import BaseEstimator, ClassifierMixin, \
-    check_classification_targets, check_positive, check_X_y, logsumexp
+    check_classification_targets, check_positive, check_X_y
 
 
 class _BaseNB(ClassifierMixin, BaseEstimator):

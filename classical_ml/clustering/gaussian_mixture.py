@@ -6,8 +6,9 @@ import warnings
 
 import numpy as np
 
-from ..base import BaseEstimator, check_positive, check_random_state, \
-    logsumexp
+from corenn.utils.math_utils import logsumexp
+
+from ..base import BaseEstimator, check_positive, check_random_state
 from .kmeans import KMeans
 
 COV_TYPES = ("full", "tied", "diag", "spherical")

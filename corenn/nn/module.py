@@ -1,5 +1,8 @@
 """Module, Parameter and containers (PyTorch-shaped)."""
+from __future__ import annotations
+
 from collections import OrderedDict
+from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -9,24 +12,24 @@ from ..tensor import Tensor
 class Parameter(Tensor):
     """A leaf tensor that a Module registers as trainable (requires_grad=True)."""
 
-    def __init__(self, data, requires_grad=True):
+    def __init__(self, data: Any, requires_grad: bool = True) -> None:
         data = data.data if isinstance(data, Tensor) else data
         super().__init__(data, requires_grad=requires_grad)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
 
 class Module:
     """Base class: assigning a Parameter or Module attribute registers it."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "training", True)
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
             raise AttributeError("call Module.__init__() (super().__init__()) before assigning attributes")
         if name in self._buffers and not isinstance(value, (Parameter, Module)):
@@ -40,48 +43,48 @@ class Module:
             self._modules[name] = value
         object.__setattr__(self, name, value)
 
-    def __delattr__(self, name):
+    def __delattr__(self, name: str) -> None:
         for registry in (self._parameters, self._modules, self._buffers):
             registry.pop(name, None)
         object.__delattr__(self, name)
 
-    def register_parameter(self, name, param):
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
         if param is None:
             self._parameters.pop(name, None)
             object.__setattr__(self, name, None)
         else:
             setattr(self, name, param)
 
-    def register_buffer(self, name, array):
+    def register_buffer(self, name: str, array: np.ndarray | None) -> None:
         """A non-trainable ndarray saved in ``state_dict`` (e.g. running statistics)."""
         object.__setattr__(self, name, array)
         self._buffers[name] = None
 
-    def add_module(self, name, module):
+    def add_module(self, name: str, module: Module | None) -> None:
         setattr(self, name, module)
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward() (abstract method)")
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
 
     # ---- traversal -----------------------------------------------------------------
-    def named_modules(self, prefix=""):
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         yield prefix, self
         for name, child in self._modules.items():
             yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
 
-    def modules(self):
+    def modules(self) -> Iterator[Module]:
         return (m for _, m in self.named_modules())
 
-    def children(self):
+    def children(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
-    def named_children(self):
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         return iter(self._modules.items())
 
-    def named_parameters(self, prefix="", recurse=True):
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
         seen = set()
         modules = self.named_modules(prefix) if recurse else [(prefix, self)]
         for mod_prefix, module in modules:
@@ -90,40 +93,40 @@ class Module:
                     seen.add(id(p))
                     yield (f"{mod_prefix}.{name}" if mod_prefix else name), p
 
-    def parameters(self, recurse=True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         return (p for _, p in self.named_parameters(recurse=recurse))
 
-    def named_buffers(self, prefix=""):
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray | None]]:
         for mod_prefix, module in self.named_modules(prefix):
             for name in module._buffers:
                 yield (f"{mod_prefix}.{name}" if mod_prefix else name), getattr(module, name)
 
-    def buffers(self):
+    def buffers(self) -> Iterator[np.ndarray | None]:
         return (b for _, b in self.named_buffers())
 
     # ---- modes -------------------------------------------------------------------------
-    def train(self, mode=True):
+    def train(self, mode: bool = True) -> Module:
         for m in self.modules():
             object.__setattr__(m, "training", bool(mode))
         return self
 
-    def eval(self):
+    def eval(self) -> Module:
         return self.train(False)
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         for p in self.parameters():
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
                 p.grad.fill(0)
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
     # ---- state ---------------------------------------------------------------------------
-    def state_dict(self):
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
         """Ordered name -> ndarray copy of every parameter and buffer."""
         state = OrderedDict()
         for name, p in self.named_parameters():
@@ -133,7 +136,8 @@ class Module:
                 state[name] = np.array(b, copy=True)
         return state
 
-    def load_state_dict(self, state_dict, strict=True):
+    def load_state_dict(self, state_dict: Mapping[str, Any],
+                        strict: bool = True) -> tuple[list[str], list[str]]:
         """Copy arrays in place; with ``strict`` name missing and unexpected keys."""
         own = OrderedDict(self.named_parameters())
         buffers = OrderedDict((n, b) for n, b in self.named_buffers() if b is not None)
@@ -155,10 +159,10 @@ class Module:
             np.copyto(target, value, casting="unsafe")
         return missing, unexpected
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return ""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         lines = [f"{type(self).__name__}({self.extra_repr()}"]
         for name, child in self._modules.items():
             child_repr = repr(child).replace("\n", "\n  ")
@@ -169,7 +173,7 @@ class Module:
 class Sequential(Module):
     """Chain modules; ``Sequential(a, b)(x) == b(a(x))``."""
 
-    def __init__(self, *modules):
+    def __init__(self, *modules: Module) -> None:
         super().__init__()
         if len(modules) == 1 and isinstance(modules[0], OrderedDict):
             modules = modules[0].items()
@@ -179,77 +183,77 @@ class Sequential(Module):
             setattr(self, name, m)
         object.__setattr__(self, "_layers", tuple(self._modules.values()))
 
-    def add_module(self, name, module):
+    def add_module(self, name: str, module: Module) -> None:
         setattr(self, name, module)
         object.__setattr__(self, "_layers", tuple(self._modules.values()))
 
-    def append(self, module):
+    def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self._modules)), module)
         return self
 
-    def forward(self, x):
+    def forward(self, x: Any) -> Any:
         for layer in self._layers:
             x = layer(x)
         return x
 
-    def __getitem__(self, i):
+    def __getitem__(self, i: int | slice) -> Module:
         if isinstance(i, slice):
             return Sequential(*self._layers[i])
         return self._layers[i]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._layers)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Module]:
         return iter(self._layers)
 
 
 class ModuleList(Module):
-    def __init__(self, modules=()):
+    def __init__(self, modules: Iterable[Module] = ()) -> None:
         super().__init__()
         for m in modules:
             self.append(m)
 
-    def append(self, module):
+    def append(self, module: Module) -> ModuleList:
         setattr(self, str(len(self._modules)), module)
         return self
 
-    def extend(self, modules):
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
         for m in modules:
             self.append(m)
         return self
 
-    def __getitem__(self, i):
+    def __getitem__(self, i: int | slice) -> Module:
         values = list(self._modules.values())
         return ModuleList(values[i]) if isinstance(i, slice) else values[i]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._modules)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
 
 class ModuleDict(Module):
-    def __init__(self, modules=None):
+    def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
         super().__init__()
         for name, m in (modules or {}).items():
             setattr(self, name, m)
 
-    def __getitem__(self, name):
+    def __getitem__(self, name: str) -> Module:
         return self._modules[name]
 
-    def __setitem__(self, name, module):
+    def __setitem__(self, name: str, module: Module) -> None:
         setattr(self, name, module)
 
-    def __contains__(self, name):
+    def __contains__(self, name: object) -> bool:
         return name in self._modules
 
-    def keys(self):
+    def keys(self) -> Iterable[str]:
         return self._modules.keys()
 
-    def items(self):
+    def items(self) -> Iterable[tuple[str, Module]]:
         return self._modules.items()
 
-    def values(self):
+    def values(self) -> Iterable[Module]:
         return self._modules.values()

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .common import as_tensor, node
+from .common import as_tensor, node, unbroadcast
 
 FUSED_ACTIVATIONS = ("relu", "tanh", None)
 
@@ -65,8 +65,15 @@ def fused_linear(x, weight, bias, activation=None):
                 gx = gx.sum(axis=0)
         if weight.requires_grad:
             gw = np.matmul(np.swapaxes(xd, -1, -2), g)
+            if gw.ndim > wd.ndim:  # members' inputs (E, B, in) through one shared weight
+                gw = unbroadcast(gw, wd.shape)
         if bias.requires_grad:
-            gb = g.sum(axis=-2, keepdims=bd.ndim == g.ndim)
+            if bd.ndim == g.ndim:
+                gb = g.sum(axis=-2, keepdims=True)
+            elif g.ndim == 2:
+                gb = g.sum(axis=0)
+            else:  # one bias (out,) shared by all members
+                gb = unbroadcast(g, bd.shape)
         return gx, gw, gb
 
     return node(out, (x, weight, bias), backward)

@@ -1,78 +1,95 @@
 """Install op methods on Tensor (``x.sum()``, ``x.relu()``, ``x.view(...)`` ...)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence, Union
+
 import numpy as np
 
 from . import activations as act
 from . import elementwise as ew
 from . import linalg, movement as mv, reduce as rd
 
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
-def _axis(axis, dim):
+Axis = Union[int, Sequence[int], None]
+
+
+def _axis(axis: Axis, dim: Axis) -> Axis:
     return dim if axis is None else axis
 
 
-def install(cls):
-    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+def install(cls: type) -> None:
+    def sum(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+            keepdim: bool | None = None) -> Tensor:
         return rd.sum(self, _axis(axis, dim), keepdims if keepdim is None else keepdim)
 
-    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    def mean(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+             keepdim: bool | None = None) -> Tensor:
         return rd.mean(self, _axis(axis, dim), keepdims if keepdim is None else keepdim)
 
-    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    def max(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+            keepdim: bool | None = None) -> Tensor:
         return rd.max(self, _axis(axis, dim), keepdims if keepdim is None else keepdim)
 
-    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    def min(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+            keepdim: bool | None = None) -> Tensor:
         return rd.min(self, _axis(axis, dim), keepdims if keepdim is None else keepdim)
 
-    def var(self, axis=None, correction=1, keepdims=False, *, dim=None, keepdim=None, unbiased=None):
+    def var(self, axis: Axis = None, correction: int = 1, keepdims: bool = False, *, dim: Axis = None,
+            keepdim: bool | None = None, unbiased: bool | None = None) -> Tensor:
         if unbiased is not None:
             correction = int(unbiased)
         return rd.var(self, _axis(axis, dim), correction, keepdims if keepdim is None else keepdim)
 
-    def std(self, axis=None, correction=1, keepdims=False, *, dim=None, keepdim=None, unbiased=None):
+    def std(self, axis: Axis = None, correction: int = 1, keepdims: bool = False, *, dim: Axis = None,
+            keepdim: bool | None = None, unbiased: bool | None = None) -> Tensor:
         if unbiased is not None:
             correction = int(unbiased)
         return rd.std(self, _axis(axis, dim), correction, keepdims if keepdim is None else keepdim)
 
-    def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    def logsumexp(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+                  keepdim: bool | None = None) -> Tensor:
         return rd.logsumexp(self, _axis(axis, dim), keepdims if keepdim is None else keepdim)
 
-    def softmax(self, axis=-1, *, dim=None):
+    def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         return rd.softmax(self, _axis(dim, axis))
 
-    def log_softmax(self, axis=-1, *, dim=None):
+    def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         return rd.log_softmax(self, _axis(dim, axis))
 
-    def argmax(self, axis=None, keepdims=False, *, dim=None):
+    def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None) -> Tensor:
         return cls(np.argmax(self.data, axis=_axis(axis, dim), keepdims=keepdims))
 
-    def argmin(self, axis=None, keepdims=False, *, dim=None):
+    def argmin(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None) -> Tensor:
         return cls(np.argmin(self.data, axis=_axis(axis, dim), keepdims=keepdims))
 
-    def reshape(self, *shape):
+    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         return mv.reshape(self, *shape)
 
-    def transpose(self, dim0=None, dim1=None):
+    def transpose(self, dim0: int | None = None, dim1: int | None = None) -> Tensor:
         return mv.transpose(self, dim0, dim1)
 
-    def permute(self, *dims):
+    def permute(self, *dims: int | Sequence[int]) -> Tensor:
         return mv.permute(self, *dims)
 
-    def expand(self, *sizes):
+    def expand(self, *sizes: int | Sequence[int]) -> Tensor:
         return mv.expand(self, *sizes)
 
-    def split(self, split_size_or_sections, axis=0, *, dim=None):
+    def split(self, split_size_or_sections: int | Sequence[int], axis: int = 0, *,
+              dim: int | None = None) -> tuple[Tensor, ...]:
         return mv.split(self, split_size_or_sections, _axis(dim, axis))
 
-    def chunk(self, chunks, axis=0, *, dim=None):
+    def chunk(self, chunks: int, axis: int = 0, *, dim: int | None = None) -> tuple[Tensor, ...]:
         return mv.chunk(self, chunks, _axis(dim, axis))
 
-    def squeeze(self, axis=None, *, dim=None):
+    def squeeze(self, axis: Axis = None, *, dim: Axis = None) -> Tensor:
         return mv.squeeze(self, _axis(axis, dim))
 
-    def unsqueeze(self, axis=None, *, dim=None):
+    def unsqueeze(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
         return mv.unsqueeze(self, _axis(axis, dim))
 
-    def clip(self, min=None, max=None):
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
         return ew.clip(self, min, max)
 
     simple = dict(

@@ -1,8 +1,14 @@
-"""Reductions and normalised exponentials over axes."""
+"""Reductions and normalised exponentials over axes.
+
+``softmax`` is written as a ``corenn.autograd.Function`` on the ndarray helper in
+``corenn.utils.math_utils``; the other ops build graph nodes directly.
+"""
 import builtins
 
 import numpy as np
 
+from ..autograd import Function
+from ..utils import math_utils
 from .common import expand_reduced, node, norm_axis
 
 
@@ -67,6 +73,7 @@ def std(x, axis=None, correction=1, keepdims=False):
 
 
 def logsumexp(x, axis=None, keepdims=False):
+    """log(sum(exp(x))) over ``axis`` (None: all); its own forward, as the backward reuses exp(x - max)."""
     xd = x.data
     axes = norm_axis(axis, x.ndim)
     m = np.max(xd, axis=axes, keepdims=True)
@@ -82,15 +89,25 @@ def logsumexp(x, axis=None, keepdims=False):
     return node(out, (x,), backward)
 
 
-def softmax(x, axis=-1):
-    xd = x.data
-    e = np.exp(xd - xd.max(axis=axis, keepdims=True))
-    out = e / e.sum(axis=axis, keepdims=True)
+class Softmax(Function):
+    """exp(x) / sum(exp(x)) along ``axis``; same shape as x."""
 
-    def backward(g):
+    @staticmethod
+    def forward(ctx, x, axis):
+        out = math_utils.softmax(x, axis)
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
         go = g * out
-        return (go - out * go.sum(axis=axis, keepdims=True),)
-    return node(out, (x,), backward)
+        return go - out * go.sum(axis=ctx.axis, keepdims=True)
+
+
+def softmax(x, axis=-1):
+    return Softmax.apply(x, axis)
 
 
 def log_softmax(x, axis=-1):

@@ -1,12 +1,18 @@
 """Optimizer base class: parameter groups, per-parameter state, state_dict."""
+from __future__ import annotations
+
 from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 _PLAIN = (bool, int, float, str, type(None))
 
 
-def _is_param(obj):
+def _is_param(obj: Any) -> bool:
     return isinstance(getattr(obj, "data", None), np.ndarray) and not isinstance(obj, np.ndarray)
 
 
@@ -18,7 +24,7 @@ class Optimizer(ABC):
     Parameters whose ``grad`` is None are skipped.
     """
 
-    def __init__(self, params, defaults):
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict], defaults: dict) -> None:
         self.defaults = dict(defaults)
         self.state = {}
         self.param_groups = []
@@ -35,14 +41,14 @@ class Optimizer(ABC):
         for group in groups:
             self.add_param_group(group)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         lines = [type(self).__name__ + " ("]
         for i, group in enumerate(self.param_groups):
             lines.append(f"Parameter Group {i}")
             lines.extend(f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params")
         return "\n".join(lines) + "\n)"
 
-    def add_param_group(self, param_group):
+    def add_param_group(self, param_group: dict) -> None:
         """Add a dict with ``"params"`` and optional hyperparameter overrides."""
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, got {type(param_group).__name__}")
@@ -69,7 +75,7 @@ class Optimizer(ABC):
             param_group.setdefault(name, default)
         self.param_groups.append(param_group)
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset gradients: set them to None (default) or fill them with zeros in place."""
         for group in self.param_groups:
             for p in group["params"]:
@@ -78,7 +84,7 @@ class Optimizer(ABC):
                 elif p.grad is not None:
                     p.grad.fill(0)
 
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; returns ``closure()`` if given."""
         loss = None if closure is None else closure()
         for group in self.param_groups:
@@ -86,17 +92,18 @@ class Optimizer(ABC):
         return loss
 
     @abstractmethod
-    def _update_group(self, group):
+    def _update_group(self, group: dict) -> None:
         """Apply one update to the parameters of ``group`` (subclasses)."""
 
     # -- scratch buffers -------------------------------------------------
-    def _buffer(self, p, data):
+    def _buffer(self, p: Tensor, data: np.ndarray) -> np.ndarray:
         buf = self._scratch.get(p)
         if buf is None or buf.shape != data.shape or buf.dtype != data.dtype:
             buf = self._scratch[p] = np.empty_like(data)
         return buf
 
-    def _grad(self, p, data, grad, weight_decay, maximize):
+    def _grad(self, p: Tensor, data: np.ndarray, grad: np.ndarray, weight_decay: float,
+              maximize: bool) -> np.ndarray:
         """The gradient to use: ``-grad`` if maximizing, plus ``weight_decay * data``."""
         if not weight_decay and not maximize:
             return grad
@@ -111,7 +118,7 @@ class Optimizer(ABC):
         return buf
 
     # -- state_dict ------------------------------------------------------
-    def state_dict(self):
+    def state_dict(self) -> dict:
         """``{"state": {index: {name: value}}, "param_groups": [{..., "params": [indices]}]}``.
 
         Parameters are numbered in group order; arrays are references, as in PyTorch.
@@ -128,7 +135,7 @@ class Optimizer(ABC):
         state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
         return {"state": state, "param_groups": groups}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict) -> None:
         """Load a dict from :meth:`state_dict` (arrays are copied and cast to each
         parameter's dtype); raises ValueError on mismatched groups, sizes or shapes."""
         if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
@@ -161,7 +168,7 @@ class Optimizer(ABC):
             group["params"] = params
 
     @staticmethod
-    def _load_value(p, index, name, value):
+    def _load_value(p: Tensor, index: int, name: str, value: Any) -> Any:
         if name == "step":
             return int(float(np.asarray(value)))
         if isinstance(value, _PLAIN):

@@ -5,11 +5,11 @@ from .math_utils import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax, s
 from .metrics import (accuracy, confusion_matrix, f1_score, mae, mse, precision_recall_f1,
                       precision_score, r2_score, recall_score)
 from .seeding import derive_seeds, make_rng, set_seed
-from .tensor_utils import assert_shape, broadcast_shapes, one_hot, unbroadcast
+from .tensor_utils import assert_shape, broadcast_shapes, one_hot
 
 __all__ = [
     "logsumexp", "softmax", "log_softmax", "sigmoid", "log_sigmoid", "softplus",
-    "assert_shape", "broadcast_shapes", "unbroadcast", "one_hot",
+    "assert_shape", "broadcast_shapes", "one_hot",
     "set_seed", "derive_seeds", "make_rng",
     "batch_iterator", "train_val_test_split", "StandardScaler", "MinMaxScaler",
     "accuracy", "confusion_matrix", "precision_recall_f1", "precision_score", "recall_score",

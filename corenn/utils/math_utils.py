@@ -1,4 +1,5 @@
-"""Numerically stable math on plain ndarrays.
+"""Numerically stable math on plain ndarrays (the one implementation of softmax and logsumexp:
+the Tensor ops in corenn.ops.reduce and classical_ml call these).
 
 Every function keeps a floating input's dtype (integers become float64) and
 never overflows, even for inputs around +-1e4.
@@ -13,7 +14,7 @@ __all__ = ["logsumexp", "softmax", "log_softmax", "sigmoid", "log_sigmoid", "sof
 
 def _as_float(x) -> np.ndarray:
     x = np.asarray(x)
-    if not np.issubdtype(x.dtype, np.floating):
+    if x.dtype.kind != "f":
         x = x.astype(np.float64)
     return x
 
@@ -25,10 +26,10 @@ def logsumexp(x, axis=None, keepdims: bool = False) -> np.ndarray:
     -inf give -inf; +inf entries give +inf.
     """
     x = _as_float(x)
-    m = np.max(x, axis=axis, keepdims=True)
+    m = x.max(axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0).astype(x.dtype, copy=False)
     with np.errstate(divide="ignore"):
-        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+        out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
     if not keepdims:
         out = np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
     return out
@@ -37,8 +38,8 @@ def logsumexp(x, axis=None, keepdims: bool = False) -> np.ndarray:
 def softmax(x, axis: int = -1) -> np.ndarray:
     """exp(x) / sum(exp(x)) along `axis`; same shape as x, rows sum to 1."""
     x = _as_float(x)
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    e /= np.sum(e, axis=axis, keepdims=True)
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    e /= e.sum(axis=axis, keepdims=True)
     return e
 
 

@@ -1,4 +1,5 @@
-"""Shape checks, broadcasting helpers and one-hot encoding for ndarrays."""
+"""Shape checks, broadcast shapes and one-hot encoding for ndarrays (gradients are summed back
+to an input's shape by ``corenn.autograd.unbroadcast``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["assert_shape", "broadcast_shapes", "unbroadcast", "one_hot"]
+__all__ = ["assert_shape", "broadcast_shapes", "one_hot"]
 
 
 def _shape_of(x) -> tuple:
@@ -51,28 +52,6 @@ def broadcast_shapes(*shapes: Sequence[int]) -> tuple:
             )
         out.append(sizes.pop() if sizes else 1)
     return tuple(out)
-
-
-def unbroadcast(grad: np.ndarray, shape: Sequence[int]) -> np.ndarray:
-    """Sum `grad` (the broadcast shape) back down to `shape`.
-
-    Leading extra axes are summed away, and axes where `shape` has size 1
-    are summed with keepdims. Returns grad itself when shapes already match.
-    """
-    shape = tuple(shape)
-    if grad.shape == shape:
-        return grad
-    extra = grad.ndim - len(shape)
-    if extra < 0:
-        raise ValueError(f"unbroadcast: gradient shape {grad.shape} has fewer dims than target {shape}")
-    if extra:
-        grad = grad.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, s in enumerate(shape) if s == 1 and grad.shape[i] != 1)
-    if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
-    if grad.shape != shape:
-        raise ValueError(f"unbroadcast: gradient shape {grad.shape} cannot be reduced to {shape}")
-    return grad
 
 
 def one_hot(indices, num_classes: int, dtype=np.float32) -> np.ndarray:

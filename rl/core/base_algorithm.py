@@ -20,14 +20,15 @@ import numpy as np
 import corenn
 
 from .callbacks import CallbackList, ProgressBarCallback, convert_callback
-from .checkpoint import CheckpointError, check_space_matches, load_agent, save_agent, space_from_json, space_to_json
+from .checkpoint import (CheckpointError, check_space_matches, load_agent, save_agent, space_from_json, space_to_json,
+                         target_network_names, with_target_networks)
 from .logger import Logger, configure_logger
 from .normalization import ObsNormalizer
 from .policies import ObsPreprocessor
 from .schedules import get_schedule_fn, schedule_from_json, schedule_to_json
 from .vec_env import env_id_of, wrap_env
 
-__all__ = ["BaseAlgorithm", "blas_threads"]
+__all__ = ["BaseAlgorithm", "blas_threads", "reject_unsupported"]
 
 try:  # limiting BLAS threads makes small-matrix updates ~10x faster on a busy 2-core box
     from threadpoolctl import threadpool_limits as _threadpool_limits
@@ -42,12 +43,23 @@ def blas_threads(n: int | None):
     return _threadpool_limits(limits=int(n), user_api="blas")
 
 
+def reject_unsupported(algo_name: str, feature: str, **given) -> None:
+    """ValueError for Stable-Baselines3 arguments we accept but do not implement, when one is set:
+    `given` maps each argument name to (value, default)."""
+    changed = ", ".join(f"{name}={value!r}" for name, (value, default) in given.items() if value != default)
+    if changed:
+        raise ValueError(f"{algo_name} does not implement {feature} ({changed}); leave "
+                         f"{', '.join(given)} at their defaults")
+
+
 class BaseAlgorithm:
     """Shared agent machinery. `env`: id, gymnasium.Env or vector env (None only when loading).
 
-    Beyond SB3's arguments: `normalize` (False, True or ObsNormalizer kwargs: the VecNormalize
-    equivalent, saved with the agent), `n_envs` (sub-envs made when `env` is an id) and
-    `blas_num_threads` (BLAS threads during learn, default 1: small matmuls are fastest unthreaded).
+    SB3's arguments and three more: `normalize` (False, True or ObsNormalizer kwargs: the
+    VecNormalize equivalent, saved with the agent), `n_envs` (sub-envs made when `env` is an id)
+    and `blas_num_threads` (BLAS threads during learn, default 1: small matmuls are fastest
+    unthreaded). `device` is accepted and ignored (everything runs on the CPU); gSDE (use_sde,
+    sde_sample_freq) is not implemented and refused.
     """
 
     algo_name = "BaseAlgorithm"
@@ -55,10 +67,12 @@ class BaseAlgorithm:
     supported_action_spaces: tuple = (gym.spaces.Discrete, gym.spaces.Box)
     _hparam_names: tuple = ()
 
-    def __init__(self, policy, env, learning_rate=3e-4, policy_kwargs: dict | None = None,
-                 tensorboard_log: str | None = None, verbose: int = 0, seed: int | None = None,
-                 device: str = "auto", normalize: bool | dict = False, n_envs: int = 1,
+    def __init__(self, policy, env, learning_rate, policy_kwargs: dict | None = None, stats_window_size: int = 100,
+                 tensorboard_log: str | None = None, verbose: int = 0, device: str = "auto", seed: int | None = None,
+                 use_sde: bool = False, sde_sample_freq: int = -1, normalize: bool | dict = False, n_envs: int = 1,
                  blas_num_threads: int | None = 1):
+        reject_unsupported(self.algo_name, "gSDE exploration", use_sde=(use_sde, False),
+                           sde_sample_freq=(sde_sample_freq, -1))
         if isinstance(policy, str):
             if policy not in self.policy_aliases:
                 raise ValueError(f"unknown policy {policy!r} for {self.algo_name}; use one of {sorted(self.policy_aliases)}")
@@ -80,8 +94,8 @@ class BaseAlgorithm:
         self._last_obs = None
         self._last_features = None
         self._last_episode_starts = None
-        self.ep_info_buffer: deque = deque(maxlen=100)
-        self.ep_success_buffer: deque = deque(maxlen=100)
+        self.ep_info_buffer: deque = deque(maxlen=int(stats_window_size))
+        self.ep_success_buffer: deque = deque(maxlen=int(stats_window_size))
         self._logger = Logger(None, ())
         self.obs_normalizer: ObsNormalizer | None = None
         self.env = None
@@ -312,7 +326,7 @@ class BaseAlgorithm:
             params = {k: v for k, v in params.items() if k not in self._policy_optimizers()}
         without_targets = "target_networks" in (exclude or ())
         if without_targets:
-            targets = _target_network_names(params["policy"])
+            targets = target_network_names(params["policy"])
             params["policy"] = {k: v for k, v in params["policy"].items() if k.split(".")[0] not in targets}
         arrays: dict[str, Any] = {"params": params}
         if self.obs_normalizer is not None:
@@ -360,7 +374,7 @@ class BaseAlgorithm:
         model._setup_model()
         try:
             if not meta.get("target_networks", True):  # saved with exclude=["target_networks"]
-                data["params"]["policy"] = _with_target_networks(data["params"]["policy"], model.policy.state_dict())
+                data["params"]["policy"] = with_target_networks(data["params"]["policy"], model.policy.state_dict())
             if not meta.get("optimizer_state", True):  # a compact file saved with exclude=["optimizer"]
                 missing = [k for k in model._policy_optimizers() if k in data["params"]]
                 if missing:
@@ -387,22 +401,3 @@ class BaseAlgorithm:
     def learn(self, total_timesteps: int, callback=None, log_interval: int = 1, tb_log_name: str = "run",
               reset_num_timesteps: bool = True, progress_bar: bool = False):
         raise RuntimeError(f"{type(self).__name__} must define learn()")
-
-
-def _target_network_names(policy_state: dict) -> set:
-    """Top-level policy modules `X_target` that have an online `X` beside them (e.g. critic_target)."""
-    names = {key.split(".")[0] for key in policy_state}
-    return {n for n in names if n.endswith("_target") and n[: -len("_target")] in names}
-
-
-def _with_target_networks(saved: dict, expected: dict) -> dict:
-    """`saved` policy weights with every missing `X_target.*` entry copied from `X.*`."""
-    full = dict(saved)
-    for key in expected:
-        head, _, rest = key.partition(".")
-        if key not in full and head.endswith("_target"):
-            online = f"{head[: -len('_target')]}.{rest}"
-            if online not in saved:
-                raise KeyError(f"{key} was left out of the file and its online network {online} is missing too")
-            full[key] = np.array(saved[online], copy=True)
-    return full

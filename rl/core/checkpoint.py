@@ -21,7 +21,8 @@ import corenn
 from corenn.serialization import CheckpointError as _CorennCheckpointError
 
 __all__ = ["CheckpointError", "save_agent", "load_agent", "space_to_json", "space_from_json",
-           "check_space_matches", "FORMAT", "FORMAT_VERSION", "agent_path"]
+           "check_space_matches", "jsonable", "target_network_names", "with_target_networks", "FORMAT",
+           "FORMAT_VERSION", "agent_path"]
 
 FORMAT = "corenn-agent"
 FORMAT_VERSION = 1
@@ -35,6 +36,12 @@ def agent_path(path: str | os.PathLike) -> str:
     """SB3 habit: "ppo_cartpole" -> "ppo_cartpole.npz"."""
     path = os.fspath(path)
     return path if path.endswith(".npz") else path + ".npz"
+
+
+def jsonable(d: dict) -> dict:
+    """A flat dict (optimizer_kwargs, ...) as JSON values: tuples -> lists, NumPy scalars -> Python."""
+    return {k: list(v) if isinstance(v, tuple) else v.item() if isinstance(v, np.generic) else v
+            for k, v in d.items()}
 
 
 def _corenn_version() -> str:
@@ -172,3 +179,22 @@ def _short(desc: dict) -> str:
     if desc.get("type") == "Dict":
         return "Dict(" + ", ".join(f"{k}: {_short(v)}" for k, v in desc["spaces"].items()) + ")"
     return str(desc.get("type"))
+
+
+def target_network_names(policy_state: dict) -> set:
+    """Top-level policy modules `X_target` that have an online `X` beside them (e.g. critic_target)."""
+    names = {key.split(".")[0] for key in policy_state}
+    return {n for n in names if n.endswith("_target") and n[: -len("_target")] in names}
+
+
+def with_target_networks(saved: dict, expected: dict) -> dict:
+    """`saved` policy weights with every missing `X_target.*` entry copied from `X.*`."""
+    full = dict(saved)
+    for key in expected:
+        head, _, rest = key.partition(".")
+        if key not in full and head.endswith("_target"):
+            online = f"{head[: -len('_target')]}.{rest}"
+            if online not in saved:
+                raise KeyError(f"{key} was left out of the file and its online network {online} is missing too")
+            full[key] = np.array(saved[online], copy=True)
+    return full

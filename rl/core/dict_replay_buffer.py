@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 from gymnasium import spaces
 
-from .replay_buffer import ReplayBuffer, _action_dim, _truncation_flags
+from .replay_buffer import ReplayBuffer, _action_dim, _truncation_flags, register_replay_buffer_class
 
 __all__ = ["DictReplayBuffer", "DictReplayBufferSamples"]
 
@@ -40,6 +40,7 @@ def _key_shape(key: str, space: spaces.Space) -> tuple:
                     "MultiDiscrete or MultiBinary entries")
 
 
+@register_replay_buffer_class
 class DictReplayBuffer(ReplayBuffer):
     """FIFO replay memory for Dict observations with vectorised uniform sampling (ReplayBuffer's
     bookkeeping and checks; one array per observation key)."""

@@ -1,7 +1,8 @@
 """Action noise for off-policy exploration (DDPG, TD3): Gaussian and Ornstein-Uhlenbeck.
 
-Same names and semantics as Stable-Baselines3. Each noise object owns a NumPy Generator;
-pass `rng` (a Generator or an int seed) for reproducible noise.
+Same names and semantics as Stable-Baselines3. Each noise object owns a NumPy Generator; pass
+`rng` (a Generator or an int seed) for reproducible noise. `noise_to_json` / `noise_from_json`
+describe a noise in checkpoints.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import copy
 
 import numpy as np
 
-__all__ = ["ActionNoise", "NormalActionNoise", "OrnsteinUhlenbeckActionNoise", "VectorizedActionNoise"]
+__all__ = ["ActionNoise", "NormalActionNoise", "OrnsteinUhlenbeckActionNoise", "VectorizedActionNoise", "noise_to_json",
+           "noise_from_json"]
 
 
 def _as_rng(rng) -> np.random.Generator:
@@ -111,3 +113,26 @@ class VectorizedActionNoise(ActionNoise):
 
     def __call__(self) -> np.ndarray:
         return np.stack([noise() for noise in self.noises])
+
+
+def noise_to_json(noise) -> dict | None:
+    """JSON description of NormalActionNoise / OrnsteinUhlenbeckActionNoise (vectorised or not)."""
+    if noise is None:
+        return None
+    base = noise.base_noise if isinstance(noise, VectorizedActionNoise) else noise
+    desc = {"mean": np.asarray(base._mu).tolist(), "sigma": np.asarray(base._sigma).tolist()}
+    if isinstance(base, OrnsteinUhlenbeckActionNoise):
+        return dict(desc, type="ornstein-uhlenbeck", theta=base._theta, dt=base._dt)
+    if isinstance(base, NormalActionNoise):
+        return dict(desc, type="normal")
+    raise ValueError(f"cannot save action noise of type {type(base).__name__}")
+
+
+def noise_from_json(desc: dict, rng=None) -> ActionNoise:
+    """The noise `noise_to_json` described, drawing from `rng`."""
+    kind = desc.get("type")
+    if kind == "normal":
+        return NormalActionNoise(desc["mean"], desc["sigma"], rng=rng)
+    if kind == "ornstein-uhlenbeck":
+        return OrnsteinUhlenbeckActionNoise(desc["mean"], desc["sigma"], theta=desc["theta"], dt=desc["dt"], rng=rng)
+    raise ValueError(f"unknown action noise description {desc!r}")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import inspect
 import os
-from collections import deque
 from typing import NamedTuple
 
 import gymnasium as gym
@@ -22,10 +21,10 @@ import numpy as np
 
 import corenn
 
-from .base_algorithm import BaseAlgorithm, blas_threads
-from .noise import ActionNoise, NormalActionNoise, OrnsteinUhlenbeckActionNoise, VectorizedActionNoise
+from .base_algorithm import BaseAlgorithm, blas_threads, reject_unsupported
 from .dict_replay_buffer import DictReplayBuffer
-from .replay_buffer import ReplayBuffer
+from .noise import ActionNoise, VectorizedActionNoise, noise_from_json, noise_to_json
+from .replay_buffer import ReplayBuffer, resolve_replay_buffer_class
 
 __all__ = ["OffPolicyAlgorithm", "TrainFreq", "RolloutReturn"]
 
@@ -58,45 +57,10 @@ def _as_train_freq(value) -> TrainFreq:
     return TrainFreq(freq, unit)
 
 
-def noise_to_json(noise) -> dict | None:
-    """JSON description of NormalActionNoise / OrnsteinUhlenbeckActionNoise (vectorised or not)."""
-    if noise is None:
-        return None
-    base = noise.base_noise if isinstance(noise, VectorizedActionNoise) else noise
-    desc = {"mean": np.asarray(base._mu).tolist(), "sigma": np.asarray(base._sigma).tolist()}
-    if isinstance(base, OrnsteinUhlenbeckActionNoise):
-        return dict(desc, type="ornstein-uhlenbeck", theta=base._theta, dt=base._dt)
-    if isinstance(base, NormalActionNoise):
-        return dict(desc, type="normal")
-    raise ValueError(f"cannot save action noise of type {type(base).__name__}")
-
-
-def noise_from_json(desc: dict, rng=None) -> ActionNoise:
-    kind = desc.get("type")
-    if kind == "normal":
-        return NormalActionNoise(desc["mean"], desc["sigma"], rng=rng)
-    if kind == "ornstein-uhlenbeck":
-        return OrnsteinUhlenbeckActionNoise(desc["mean"], desc["sigma"], theta=desc["theta"], dt=desc["dt"], rng=rng)
-    raise ValueError(f"unknown action noise description {desc!r}")
-
-
-def _resolve_buffer_class(value):
-    """None (the default for the observation space), a class, or the name of one exported by `rl`."""
-    if value is None or value in ("ReplayBuffer", "DictReplayBuffer"):
-        return None
-    if isinstance(value, str):
-        import rl
-
-        found = getattr(rl, value.split(".")[-1], None)
-        if found is None:
-            raise ValueError(f"replay_buffer_class {value!r} is not exported by rl")
-        return found
-    return value
-
-
 class OffPolicyAlgorithm(BaseAlgorithm):
     """Subclasses set `policy_aliases`, implement `train(gradient_steps, batch_size)` and call
-    `self._setup_model()` at the end of __init__ when `_init_setup_model`."""
+    `self._setup_model()` at the end of __init__ when `_init_setup_model`. SB3's n-step returns
+    (n_steps > 1) and gSDE (use_sde, sde_sample_freq, use_sde_at_warmup) are not implemented."""
 
     _hparam_names = ("learning_rate", "buffer_size", "learning_starts", "batch_size", "tau", "gamma",
                      "train_freq", "gradient_steps", "optimize_memory_usage", "replay_buffer_kwargs",
@@ -106,21 +70,28 @@ class OffPolicyAlgorithm(BaseAlgorithm):
                  batch_size: int = 256, tau: float = 0.005, gamma: float = 0.99, train_freq=1,
                  gradient_steps: int = 1, action_noise: ActionNoise | dict | None = None,
                  replay_buffer_class=None, replay_buffer_kwargs: dict | None = None,
-                 optimize_memory_usage: bool = False, stats_window_size: int = 100, **kwargs):
-        kwargs.pop("_init_setup_model", None)
-        super().__init__(policy, env, learning_rate=learning_rate, **kwargs)
+                 optimize_memory_usage: bool = False, n_steps: int = 1, policy_kwargs: dict | None = None,
+                 stats_window_size: int = 100, tensorboard_log: str | None = None, verbose: int = 0,
+                 device: str = "auto", seed: int | None = None, use_sde: bool = False, sde_sample_freq: int = -1,
+                 use_sde_at_warmup: bool = False, normalize: bool | dict = False, n_envs: int = 1,
+                 blas_num_threads: int | None = 1):
+        reject_unsupported(self.algo_name, "n-step returns", n_steps=(n_steps, 1))
+        reject_unsupported(self.algo_name, "gSDE exploration", use_sde=(use_sde, False),
+                           sde_sample_freq=(sde_sample_freq, -1), use_sde_at_warmup=(use_sde_at_warmup, False))
+        super().__init__(policy, env, learning_rate=learning_rate, policy_kwargs=policy_kwargs,
+                         stats_window_size=stats_window_size, tensorboard_log=tensorboard_log, verbose=verbose,
+                         device=device, seed=seed, normalize=normalize, n_envs=n_envs,
+                         blas_num_threads=blas_num_threads)
         self.buffer_size, self.learning_starts = int(buffer_size), int(learning_starts)
         self.batch_size, self.tau, self.gamma = int(batch_size), float(tau), float(gamma)
         self.train_freq = _as_train_freq(train_freq)
         self.gradient_steps = int(gradient_steps)
-        self.replay_buffer_class = _resolve_buffer_class(replay_buffer_class)
+        self.replay_buffer_class = resolve_replay_buffer_class(replay_buffer_class)
         self.replay_buffer_kwargs = dict(replay_buffer_kwargs or {})
         self.optimize_memory_usage = bool(optimize_memory_usage)
         if isinstance(action_noise, dict):
             action_noise = noise_from_json(action_noise, rng=np.random.default_rng(self.rng.integers(2**31)))
         self.action_noise = action_noise
-        self.ep_info_buffer = deque(maxlen=int(stats_window_size))
-        self.ep_success_buffer = deque(maxlen=int(stats_window_size))
         self.replay_buffer = None
         self._save_replay_buffer = False
         if self.batch_size < 1 or self.buffer_size < 1:

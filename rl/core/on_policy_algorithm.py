@@ -8,21 +8,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base_algorithm import BaseAlgorithm, blas_threads
-from .policies import ActorCriticPolicy
+from .base_algorithm import BaseAlgorithm, blas_threads, reject_unsupported
 from .rollout_buffer import RolloutBuffer
 
 __all__ = ["OnPolicyAlgorithm"]
 
 
 class OnPolicyAlgorithm(BaseAlgorithm):
-    """Subclasses implement `train()`; hyperparameters have SB3's names."""
-
-    policy_aliases = {"MlpPolicy": ActorCriticPolicy, "MultiInputPolicy": ActorCriticPolicy}
+    """Subclasses set `policy_aliases`, implement `train()` and call `self._setup_model()` at the end
+    of __init__ when `_init_setup_model`; hyperparameters have SB3's names. There is one rollout
+    buffer: rollout_buffer_class / rollout_buffer_kwargs must stay None."""
 
     def __init__(self, policy, env, learning_rate, n_steps: int, gamma: float, gae_lambda: float,
-                 ent_coef: float, vf_coef: float, max_grad_norm: float, **kwargs):
-        super().__init__(policy, env, learning_rate=learning_rate, **kwargs)
+                 ent_coef: float, vf_coef: float, max_grad_norm: float, use_sde: bool = False,
+                 sde_sample_freq: int = -1, rollout_buffer_class=None, rollout_buffer_kwargs: dict | None = None,
+                 stats_window_size: int = 100, tensorboard_log: str | None = None, policy_kwargs: dict | None = None,
+                 verbose: int = 0, seed: int | None = None, device: str = "auto", normalize: bool | dict = False,
+                 n_envs: int = 1, blas_num_threads: int | None = 1):
+        reject_unsupported(self.algo_name, "custom rollout buffers", rollout_buffer_class=(rollout_buffer_class, None),
+                           rollout_buffer_kwargs=(rollout_buffer_kwargs or None, None))
+        super().__init__(policy, env, learning_rate=learning_rate, policy_kwargs=policy_kwargs,
+                         stats_window_size=stats_window_size, tensorboard_log=tensorboard_log, verbose=verbose,
+                         device=device, seed=seed, use_sde=use_sde, sde_sample_freq=sde_sample_freq,
+                         normalize=normalize, n_envs=n_envs, blas_num_threads=blas_num_threads)
         self.n_steps, self.gamma, self.gae_lambda = int(n_steps), float(gamma), float(gae_lambda)
         self.ent_coef, self.vf_coef, self.max_grad_norm = float(ent_coef), float(vf_coef), float(max_grad_norm)
         if self.n_steps < 1:

@@ -17,7 +17,34 @@ from typing import NamedTuple
 import numpy as np
 from gymnasium import spaces
 
-__all__ = ["ReplayBuffer", "ReplayBufferSamples"]
+__all__ = ["ReplayBuffer", "ReplayBufferSamples", "register_replay_buffer_class", "resolve_replay_buffer_class"]
+
+_REPLAY_BUFFER_CLASSES: dict[str, type] = {}
+
+
+def register_replay_buffer_class(cls: type) -> type:
+    """Make `cls` resolvable by its name (a class decorator; ReplayBuffer, DictReplayBuffer and
+    HerReplayBuffer register themselves)."""
+    _REPLAY_BUFFER_CLASSES[cls.__name__] = cls
+    return cls
+
+
+def resolve_replay_buffer_class(value) -> type | None:
+    """`replay_buffer_class` as given to an algorithm or read from YAML / a checkpoint -> a class or None.
+
+    None stays None (the algorithm picks ReplayBuffer, or DictReplayBuffer for Dict observations);
+    a class is returned as it is; a string must name a registered class: "ReplayBuffer",
+    "DictReplayBuffer" or "HerReplayBuffer" (a module prefix such as "stable_baselines3.HerReplayBuffer"
+    is ignored). Anything else raises ValueError.
+    """
+    if value is None or isinstance(value, type):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"replay_buffer_class must be None, a class or a name, got {value!r}")
+    cls = _REPLAY_BUFFER_CLASSES.get(value.strip().split(".")[-1])
+    if cls is None:
+        raise ValueError(f"unknown replay_buffer_class {value!r}; use one of {sorted(_REPLAY_BUFFER_CLASSES)}")
+    return cls
 
 
 class ReplayBufferSamples(NamedTuple):
@@ -73,6 +100,7 @@ def _truncation_flags(infos, truncated, n_envs: int) -> np.ndarray:
     return np.zeros(n_envs, dtype=bool)
 
 
+@register_replay_buffer_class
 class ReplayBuffer:
     """FIFO replay memory with vectorised uniform sampling.
 

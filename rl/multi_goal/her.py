@@ -22,7 +22,7 @@ import numpy as np
 from gymnasium import spaces
 
 from ..core.dict_replay_buffer import DictReplayBuffer, DictReplayBufferSamples
-from ..core.replay_buffer import _truncation_flags
+from ..core.replay_buffer import _truncation_flags, register_replay_buffer_class
 
 __all__ = ["HerReplayBuffer", "GoalSelectionStrategy", "KEY_TO_GOAL_STRATEGY"]
 
@@ -81,6 +81,7 @@ def _split_infos(infos, dones: np.ndarray, n_envs: int) -> list:
             for i in range(n_envs)]
 
 
+@register_replay_buffer_class
 class HerReplayBuffer(DictReplayBuffer):
     """Replay buffer for GoalEnvs (Dict obs with achieved_goal / desired_goal) that relabels goals when sampled.
 

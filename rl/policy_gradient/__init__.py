@@ -1,6 +1,7 @@
-"""Policy-gradient algorithms: REINFORCE, A2C, PPO (one readable file each)."""
+"""Policy-gradient algorithms, REINFORCE, A2C and PPO (one readable file each), and their actor-critic policy."""
 from .a2c import A2C
+from .policies import ActorCriticPolicy, MlpPolicy, MultiInputPolicy
 from .ppo import PPO
 from .reinforce import REINFORCE
 
-__all__ = ["REINFORCE", "A2C", "PPO"]
+__all__ = ["REINFORCE", "A2C", "PPO", "ActorCriticPolicy", "MlpPolicy", "MultiInputPolicy"]

@@ -15,6 +15,7 @@ from corenn.nn import functional as F
 from corenn.nn.utils import clip_grad_norm_
 
 from ..core.on_policy_algorithm import OnPolicyAlgorithm
+from .policies import ActorCriticPolicy
 
 __all__ = ["A2C"]
 
@@ -23,22 +24,26 @@ class A2C(OnPolicyAlgorithm):
     """A2C. policy: "MlpPolicy"; env: id, Env or vector env; learning_rate may be a schedule."""
 
     algo_name = "A2C"
+    policy_aliases = {"MlpPolicy": ActorCriticPolicy, "MultiInputPolicy": ActorCriticPolicy}
     _hparam_names = ("learning_rate", "n_steps", "gamma", "gae_lambda", "ent_coef", "vf_coef", "max_grad_norm",
                      "rms_prop_eps", "use_rms_prop", "normalize_advantage")
 
     def __init__(self, policy, env, learning_rate=7e-4, n_steps: int = 5, gamma: float = 0.99,
                  gae_lambda: float = 1.0, ent_coef: float = 0.0, vf_coef: float = 0.5, max_grad_norm: float = 0.5,
-                 rms_prop_eps: float = 1e-5, use_rms_prop: bool = True, normalize_advantage: bool = False,
-                 stats_window_size: int = 100, tensorboard_log: str | None = None, policy_kwargs: dict | None = None,
-                 verbose: int = 0, seed: int | None = None, device: str = "auto", _init_setup_model: bool = True,
-                 **kwargs):
-        super().__init__(policy, env, learning_rate, n_steps=n_steps, gamma=gamma, gae_lambda=gae_lambda,
-                         ent_coef=ent_coef, vf_coef=vf_coef, max_grad_norm=max_grad_norm,
-                         tensorboard_log=tensorboard_log, policy_kwargs=policy_kwargs, verbose=verbose,
-                         seed=seed, device=device, **kwargs)
+                 rms_prop_eps: float = 1e-5, use_rms_prop: bool = True, use_sde: bool = False,
+                 sde_sample_freq: int = -1, rollout_buffer_class=None, rollout_buffer_kwargs: dict | None = None,
+                 normalize_advantage: bool = False, stats_window_size: int = 100, tensorboard_log: str | None = None,
+                 policy_kwargs: dict | None = None, verbose: int = 0, seed: int | None = None, device: str = "auto",
+                 normalize: bool | dict = False, n_envs: int = 1, blas_num_threads: int | None = 1,
+                 _init_setup_model: bool = True):
+        super().__init__(policy, env, learning_rate=learning_rate, n_steps=n_steps, gamma=gamma,
+                         gae_lambda=gae_lambda, ent_coef=ent_coef, vf_coef=vf_coef, max_grad_norm=max_grad_norm,
+                         use_sde=use_sde, sde_sample_freq=sde_sample_freq, rollout_buffer_class=rollout_buffer_class,
+                         rollout_buffer_kwargs=rollout_buffer_kwargs, stats_window_size=stats_window_size,
+                         tensorboard_log=tensorboard_log, policy_kwargs=policy_kwargs, verbose=verbose, seed=seed,
+                         device=device, normalize=normalize, n_envs=n_envs, blas_num_threads=blas_num_threads)
         self.rms_prop_eps, self.use_rms_prop = float(rms_prop_eps), bool(use_rms_prop)
         self.normalize_advantage = bool(normalize_advantage)
-        self.ep_info_buffer = type(self.ep_info_buffer)(maxlen=stats_window_size)
         if use_rms_prop and "optimizer_class" not in self.policy_kwargs:
             self.policy_kwargs["optimizer_class"] = optim.RMSprop
             self.policy_kwargs["optimizer_kwargs"] = dict(alpha=0.99, eps=rms_prop_eps, weight_decay=0)

@@ -17,6 +17,7 @@ from corenn.nn.utils import clip_grad_norm_
 
 from ..core.on_policy_algorithm import OnPolicyAlgorithm
 from ..core.schedules import get_schedule_fn
+from .policies import ActorCriticPolicy
 
 __all__ = ["PPO"]
 
@@ -31,25 +32,29 @@ class PPO(OnPolicyAlgorithm):
     """PPO-clip. policy: "MlpPolicy"; env: id, Env or vector env; schedulable: learning_rate, clip_range, clip_range_vf."""
 
     algo_name = "PPO"
+    policy_aliases = {"MlpPolicy": ActorCriticPolicy, "MultiInputPolicy": ActorCriticPolicy}
     _hparam_names = ("learning_rate", "n_steps", "batch_size", "n_epochs", "gamma", "gae_lambda", "clip_range",
                      "clip_range_vf", "normalize_advantage", "ent_coef", "vf_coef", "max_grad_norm", "target_kl")
 
     def __init__(self, policy, env, learning_rate=3e-4, n_steps: int = 2048, batch_size: int = 64,
                  n_epochs: int = 10, gamma: float = 0.99, gae_lambda: float = 0.95, clip_range=0.2,
                  clip_range_vf=None, normalize_advantage: bool = True, ent_coef: float = 0.0, vf_coef: float = 0.5,
-                 max_grad_norm: float = 0.5, target_kl: float | None = None, stats_window_size: int = 100,
-                 tensorboard_log: str | None = None, policy_kwargs: dict | None = None, verbose: int = 0,
-                 seed: int | None = None, device: str = "auto", _init_setup_model: bool = True, **kwargs):
-        super().__init__(policy, env, learning_rate, n_steps=n_steps, gamma=gamma, gae_lambda=gae_lambda,
-                         ent_coef=ent_coef, vf_coef=vf_coef, max_grad_norm=max_grad_norm,
-                         tensorboard_log=tensorboard_log, policy_kwargs=policy_kwargs, verbose=verbose,
-                         seed=seed, device=device, **kwargs)
+                 max_grad_norm: float = 0.5, use_sde: bool = False, sde_sample_freq: int = -1,
+                 rollout_buffer_class=None, rollout_buffer_kwargs: dict | None = None, target_kl: float | None = None,
+                 stats_window_size: int = 100, tensorboard_log: str | None = None, policy_kwargs: dict | None = None,
+                 verbose: int = 0, seed: int | None = None, device: str = "auto", normalize: bool | dict = False,
+                 n_envs: int = 1, blas_num_threads: int | None = 1, _init_setup_model: bool = True):
+        super().__init__(policy, env, learning_rate=learning_rate, n_steps=n_steps, gamma=gamma,
+                         gae_lambda=gae_lambda, ent_coef=ent_coef, vf_coef=vf_coef, max_grad_norm=max_grad_norm,
+                         use_sde=use_sde, sde_sample_freq=sde_sample_freq, rollout_buffer_class=rollout_buffer_class,
+                         rollout_buffer_kwargs=rollout_buffer_kwargs, stats_window_size=stats_window_size,
+                         tensorboard_log=tensorboard_log, policy_kwargs=policy_kwargs, verbose=verbose, seed=seed,
+                         device=device, normalize=normalize, n_envs=n_envs, blas_num_threads=blas_num_threads)
         if normalize_advantage and batch_size <= 1:
             raise ValueError("batch_size must be > 1 when normalize_advantage=True (SB3 rule)")
         self.batch_size, self.n_epochs = int(batch_size), int(n_epochs)
         self.clip_range, self.clip_range_vf = clip_range, clip_range_vf
         self.normalize_advantage, self.target_kl = bool(normalize_advantage), target_kl
-        self.ep_info_buffer = type(self.ep_info_buffer)(maxlen=stats_window_size)
         if _init_setup_model:
             self._setup_model()
 

@@ -17,6 +17,7 @@ from corenn.nn.utils import clip_grad_norm_
 
 from ..core.on_policy_algorithm import OnPolicyAlgorithm
 from ..core.rollout_buffer import compute_gae
+from .policies import ActorCriticPolicy
 
 __all__ = ["REINFORCE"]
 
@@ -39,6 +40,7 @@ class REINFORCE(OnPolicyAlgorithm):
     """REINFORCE. use_baseline: learn V(s) and subtract it; normalize_advantage: standardise G - b per batch."""
 
     algo_name = "REINFORCE"
+    policy_aliases = {"MlpPolicy": ActorCriticPolicy, "MultiInputPolicy": ActorCriticPolicy}
     _hparam_names = ("learning_rate", "n_steps", "gamma", "use_baseline", "normalize_advantage", "ent_coef",
                      "vf_coef", "max_grad_norm")
 
@@ -46,14 +48,15 @@ class REINFORCE(OnPolicyAlgorithm):
                  use_baseline: bool = True, normalize_advantage: bool = True, ent_coef: float = 0.0,
                  vf_coef: float = 0.5, max_grad_norm: float | None = None, stats_window_size: int = 100,
                  tensorboard_log: str | None = None, policy_kwargs: dict | None = None, verbose: int = 0,
-                 seed: int | None = None, device: str = "auto", _init_setup_model: bool = True, **kwargs):
-        super().__init__(policy, env, learning_rate, n_steps=n_steps, gamma=gamma, gae_lambda=1.0,
+                 seed: int | None = None, device: str = "auto", normalize: bool | dict = False, n_envs: int = 1,
+                 blas_num_threads: int | None = 1, _init_setup_model: bool = True):
+        super().__init__(policy, env, learning_rate=learning_rate, n_steps=n_steps, gamma=gamma, gae_lambda=1.0,
                          ent_coef=ent_coef, vf_coef=vf_coef, max_grad_norm=max_grad_norm or 0.0,
-                         tensorboard_log=tensorboard_log, policy_kwargs=policy_kwargs, verbose=verbose,
-                         seed=seed, device=device, **kwargs)
+                         stats_window_size=stats_window_size, tensorboard_log=tensorboard_log,
+                         policy_kwargs=policy_kwargs, verbose=verbose, seed=seed, device=device, normalize=normalize,
+                         n_envs=n_envs, blas_num_threads=blas_num_threads)
         self.max_grad_norm = max_grad_norm
         self.use_baseline, self.normalize_advantage = bool(use_baseline), bool(normalize_advantage)
-        self.ep_info_buffer = type(self.ep_info_buffer)(maxlen=stats_window_size)
         if _init_setup_model:
             self._setup_model()
 

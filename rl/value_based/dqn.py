@@ -16,16 +16,16 @@ import corenn
 from corenn.nn import functional as F
 from corenn.nn.utils import clip_grad_norm_
 
-from ..core.dqn_policy import DQNPolicy
 from ..core.off_policy_algorithm import OffPolicyAlgorithm
 from ..core.polyak import polyak_update
 from ..core.schedules import LinearSchedule
+from .policies import DQNPolicy
 
 __all__ = ["DQN"]
 
 
 class DQN(OffPolicyAlgorithm):
-    """DQN for Discrete action spaces."""
+    """DQN for Discrete action spaces. action_noise is accepted only as None (checkpoints list it)."""
 
     algo_name = "DQN"
     policy_aliases = {"MlpPolicy": DQNPolicy, "MultiInputPolicy": DQNPolicy}
@@ -37,14 +37,23 @@ class DQN(OffPolicyAlgorithm):
     def __init__(self, policy, env, learning_rate=1e-4, buffer_size: int = 1_000_000, learning_starts: int = 100,
                  batch_size: int = 32, tau: float = 1.0, gamma: float = 0.99, train_freq=4, gradient_steps: int = 1,
                  replay_buffer_class=None, replay_buffer_kwargs: dict | None = None,
-                 optimize_memory_usage: bool = False, target_update_interval: int = 10000,
+                 optimize_memory_usage: bool = False, n_steps: int = 1, target_update_interval: int = 10000,
                  exploration_fraction: float = 0.1, exploration_initial_eps: float = 1.0,
-                 exploration_final_eps: float = 0.05, max_grad_norm: float = 10.0,
-                 _init_setup_model: bool = True, **kwargs):
-        kwargs.pop("action_noise", None)
-        super().__init__(policy, env, learning_rate, buffer_size, learning_starts, batch_size, tau, gamma,
-                         train_freq, gradient_steps, None, replay_buffer_class, replay_buffer_kwargs,
-                         optimize_memory_usage, **kwargs)
+                 exploration_final_eps: float = 0.05, max_grad_norm: float = 10.0, action_noise=None,
+                 stats_window_size: int = 100, tensorboard_log: str | None = None, policy_kwargs: dict | None = None,
+                 verbose: int = 0, seed: int | None = None, device: str = "auto", normalize: bool | dict = False,
+                 n_envs: int = 1, blas_num_threads: int | None = 1, _init_setup_model: bool = True):
+        if action_noise is not None:
+            raise ValueError(f"{self.algo_name} explores epsilon-greedily; action_noise is for Box actions "
+                             "(DDPG, TD3, SAC)")
+        super().__init__(policy, env, learning_rate=learning_rate, buffer_size=buffer_size,
+                         learning_starts=learning_starts, batch_size=batch_size, tau=tau, gamma=gamma,
+                         train_freq=train_freq, gradient_steps=gradient_steps, action_noise=None,
+                         replay_buffer_class=replay_buffer_class, replay_buffer_kwargs=replay_buffer_kwargs,
+                         optimize_memory_usage=optimize_memory_usage, n_steps=n_steps, policy_kwargs=policy_kwargs,
+                         stats_window_size=stats_window_size, tensorboard_log=tensorboard_log, verbose=verbose,
+                         device=device, seed=seed, normalize=normalize, n_envs=n_envs,
+                         blas_num_threads=blas_num_threads)
         self.target_update_interval = int(target_update_interval)
         self.exploration_fraction = float(exploration_fraction)
         self.exploration_initial_eps = float(exploration_initial_eps)

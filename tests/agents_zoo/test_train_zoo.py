@@ -1,27 +1,23 @@
-"""scripts/train_zoo.py: the zoo's provenance (commands read back from CLI runs) is exact."""
-import importlib.util
+"""agents_zoo.build: the zoo's provenance (commands read back from CLI runs) is exact."""
 import json
 import os
 import shlex
+import subprocess
+import sys
 
-import pytest
 import yaml
 
 import agents_zoo
+from agents_zoo import build as train_zoo
+from agents_zoo.cli import build_parser as zoo_parser
+from agents_zoo.cli import main as zoo_main
+from agents_zoo.readme import readme_text
 from rl.cli import build_parser, main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-@pytest.fixture()
-def train_zoo():
-    spec = importlib.util.spec_from_file_location("train_zoo", os.path.join(ROOT, "scripts", "train_zoo.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_from_runs_records_the_cli_commands_of_a_resumed_chain(tmp_path, monkeypatch, train_zoo):
+def test_from_runs_records_the_cli_commands_of_a_resumed_chain(tmp_path, monkeypatch):
     logs = str(tmp_path / "logs")
     common = ["train", "--algo", "ppo", "--env", "CartPole-v1", "-f", logs, "--seed", "3", "-v", "0",
               "-params", "n_steps:32", "n_envs:2"]
@@ -43,3 +39,36 @@ def test_from_runs_records_the_cli_commands_of_a_resumed_chain(tmp_path, monkeyp
     assert meta["n_timesteps"] == 192 and meta["seed"] == 3 and " && " in meta["command"]
     assert meta["hyperparameters"]["n_steps"] == 32 and meta["training_time_s"] > 0
     assert agents_zoo.load("ppo", "CartPole-v1").num_timesteps == 192
+
+
+def test_build_command_line_keeps_the_script_options():
+    args = zoo_parser().parse_args(["build", "sac:HalfCheetah-v5", "--seed", "1", "-n", "100", "--episodes", "3",
+                                    "--gif", "--extra", "-params learning_starts:10", "--gif-steps", "120"])
+    assert (args.agents, args.seed, args.n_timesteps, args.episodes) == (["sac:HalfCheetah-v5"], 1, 100, 3)
+    assert args.gif
+    assert (args.extra, args.gif_steps) == ("-params learning_starts:10", 120)
+    args = zoo_parser().parse_args(["build", "--from-runs", "td3:Hopper-v5", "a", "b", "--best", "--note", "x"])
+    assert (args.from_runs, args.best, args.note) == (["td3:Hopper-v5", "a", "b"], True, "x")
+    assert zoo_parser().parse_args(["build", "--recompact"]).recompact
+    assert zoo_parser().parse_args(["build", "--readme-only"]).readme_only
+
+
+def test_list_prints_the_table(capsys):
+    assert zoo_main(["list"]) == 0
+    assert capsys.readouterr().out == agents_zoo.table() + "\n"
+
+
+def test_the_readme_is_generated_from_the_metadata():
+    """agents_zoo/README.md is what `python -m agents_zoo build --readme-only` writes."""
+    text = readme_text()
+    assert agents_zoo.table() in text and "python -m agents_zoo build" in text
+    with open(os.path.join(agents_zoo.ROOT, "README.md"), encoding="utf-8") as f:
+        assert f.read() == text
+
+
+def test_the_old_script_and_python_dash_m_agents_zoo_run(tmp_path):
+    for cmd in ([sys.executable, "-m", "agents_zoo", "list"],
+                [sys.executable, os.path.join(ROOT, "scripts", "train_zoo.py"), "--help"]):
+        done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert "--from-runs" in done.stdout and "--gif-steps" in done.stdout

@@ -181,3 +181,20 @@ def test_gradcheck_detects_a_wrong_gradient():
     with pytest.raises(GradcheckError, match="gradcheck failed"):
         cn.gradcheck(bad_square, [cn.Tensor(arr((3,)), requires_grad=True)])
     assert cn.gradcheck(bad_square, [cn.Tensor(arr((3,)), requires_grad=True)], raise_exception=False) is False
+
+
+@pytest.mark.parametrize("activation", [None, "relu", "tanh"])
+@pytest.mark.parametrize("shapes", [
+    ((4, 3), (3, 2), (2,)),            # one layer
+    ((4, 3), (5, 3, 2), (5, 1, 2)),    # an ensemble of 5 sharing the input
+    ((5, 4, 3), (5, 3, 2), (5, 1, 2)),  # an ensemble with its own inputs
+    ((4, 3), (5, 3, 2), (2,)),         # one bias shared by the members
+    ((5, 4, 3), (3, 2), (2,))])        # one layer applied to 5 batches
+def test_fused_linear(activation, shapes):
+    x, w, b = (cn.Tensor(away_from_zero(s, i), requires_grad=True) for i, s in enumerate(shapes))
+    cn.gradcheck(lambda x, w, b: ops.fused_linear(x, w, b, activation), [x, w, b])
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_take_min(axis):
+    cn.gradcheck(lambda t: ops.take_min(t, axis), [cn.Tensor(arr((3, 4)), requires_grad=True)])

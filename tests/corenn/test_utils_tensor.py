@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from corenn.utils.tensor_utils import assert_shape, broadcast_shapes, one_hot, unbroadcast
+from corenn.utils.tensor_utils import assert_shape, broadcast_shapes, one_hot
 
 
 def test_assert_shape_accepts_matches_and_wildcards():
@@ -28,27 +28,6 @@ def test_broadcast_shapes_matches_numpy(shapes):
 def test_broadcast_shapes_error_names_shapes():
     with pytest.raises(ValueError, match=r"shapes \(2, 3\), \(4,\) cannot be broadcast.*dimension -1 has sizes \[3, 4\]"):
         broadcast_shapes((2, 3), (4,))
-
-
-@pytest.mark.parametrize("shape", [(4,), (3, 1), (1, 4), (1, 1), (), (2, 3, 4), (1, 3, 1)])
-def test_unbroadcast_matches_manual_sum(shape):
-    full = np.broadcast_shapes(shape, (2, 3, 4))
-    rng = np.random.default_rng(0)
-    grad = rng.normal(size=full)
-    out = unbroadcast(grad, shape)
-    assert out.shape == shape
-    # the sum of grad * (broadcast of v) equals sum of unbroadcast(grad) * v for any v
-    v = rng.normal(size=shape)
-    np.testing.assert_allclose(np.sum(grad * np.broadcast_to(v, full)), np.sum(out * v))
-
-
-def test_unbroadcast_identity_and_errors():
-    g = np.ones((2, 3))
-    assert unbroadcast(g, (2, 3)) is g
-    with pytest.raises(ValueError, match="fewer dims"):
-        unbroadcast(np.ones(3), (2, 3))
-    with pytest.raises(ValueError, match="cannot be reduced"):
-        unbroadcast(np.ones((2, 3)), (2, 4))
 
 
 def test_one_hot():

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import yaml
 
+import rl.pretrained
 from rl.cli import main, run_folder, safe_env_name
-from rl.hyperparams import HyperparameterError, preprocess_hyperparams
 from tests.rl._fake_algo import FakeAlgo
 
 FAKE = {"fake": FakeAlgo}
@@ -13,11 +13,10 @@ FAKE = {"fake": FakeAlgo}
 
 @pytest.fixture(autouse=True)
 def fake_hyperparams(monkeypatch, tmp_path):
-    """A fake.yml next to the real files, seen only through load_hyperparams."""
-    import rl.cli
-    import rl.hyperparams as hp
+    """A fake.yml next to the real files, seen only through resolve's load_hyperparams."""
+    import rl.hyperparams.resolution as resolution
 
-    real = hp.load_hyperparams
+    real = resolution.load_hyperparams
 
     def load(algo, env_id):
         if algo == "fake":
@@ -25,7 +24,32 @@ def fake_hyperparams(monkeypatch, tmp_path):
                     "learning_rate": "lin_0.001", "policy_kwargs": "dict(net_arch=[8], activation_fn=nn.Tanh)"}, "CartPole-v1"
         return real(algo, env_id)
 
-    monkeypatch.setattr(rl.cli, "load_hyperparams", load)
+    monkeypatch.setattr(resolution, "load_hyperparams", load)
+
+
+@pytest.fixture()
+def sources(monkeypatch):
+    """An empty registry of agent sources in place of the installed ones (agents_zoo)."""
+    registry = rl.pretrained.AgentSourceRegistry(group=None)
+    monkeypatch.setattr(rl.pretrained, "REGISTRY", registry)
+    return registry
+
+
+class FakeSource:
+    """A source of pretrained agents holding fake agents for some (algo, env id) pairs."""
+
+    def __init__(self, *pairs, title=None):
+        self.pairs = pairs
+        if title:
+            self.title = title
+
+    def load(self, algo, env_id, **kwargs):
+        if (algo, env_id) not in self.pairs:
+            raise KeyError(f"no {algo} agent for {env_id}")
+        return FakeAlgo("MlpPolicy", env_id)
+
+    def table(self):
+        return "\n".join(f"| {algo} | {env_id} |" for algo, env_id in self.pairs)
 
 
 def run(*argv, algos=FAKE):
@@ -124,57 +148,92 @@ def test_clear_errors(tmp_path, capsys):
                "--render-mode", "human") == 2
 
 
-def test_preprocess_hyperparams():
-    import gymnasium as gym
-    from rl.core.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
-
-    box = gym.spaces.Box(-1.0, 1.0, (3,), dtype=np.float32)
-    out = preprocess_hyperparams({"noise_type": "normal", "noise_std": 0.2, "train_freq": [1, "episode"],
-                                  "normalize": "{'norm_obs': True, 'norm_reward': False}",
-                                  "policy_kwargs": "dict(net_arch=[400, 300])"}, box)
-    assert isinstance(out["action_noise"], NormalActionNoise) and out["action_noise"]._sigma.tolist() == [0.2] * 3
-    assert out["train_freq"] == (1, "episode") and out["normalize"] == {"norm_obs": True, "norm_reward": False}
-    assert out["policy_kwargs"] == {"net_arch": [400, 300]} and "noise_std" not in out
-    ou = preprocess_hyperparams({"noise_type": "ornstein-uhlenbeck", "noise_std": 0.5}, box)["action_noise"]
-    assert isinstance(ou, OrnsteinUhlenbeckActionNoise)
-    with pytest.raises(HyperparameterError, match="Box"):
-        preprocess_hyperparams({"noise_type": "normal"}, gym.spaces.Discrete(2))
-    with pytest.raises(HyperparameterError, match="not supported"):
-        preprocess_hyperparams({"use_sde": True}, box)
-    import rl
-
-    if not hasattr(rl, "HerReplayBuffer"):
-        with pytest.raises(HyperparameterError, match="HerReplayBuffer"):
-            preprocess_hyperparams({"replay_buffer_class": "HerReplayBuffer"}, box)
-
-
-def test_env_names_and_zoo(tmp_path, capsys, monkeypatch):
-    assert safe_env_name("corenn/ArmReach-v0") == "corenn-ArmReach-v0"
-    import agents_zoo
-
-    monkeypatch.setattr(agents_zoo, "list", lambda: [], raising=False)
-    assert main(["zoo"]) == 0
-    assert "empty" in capsys.readouterr().out
-    entry = {"algo": "ppo", "env_id": "CartPole-v1", "mean_reward": 500.0, "std_reward": 0.0,
-             "n_eval_episodes": 10, "n_timesteps": 100000, "training_time_s": 60.0, "seed": 0}
-    monkeypatch.setattr(agents_zoo, "list", lambda: [entry], raising=False)
-    assert main(["zoo"]) == 0
+def test_train_overrides_and_tabular_algorithms(tmp_path, capsys):
+    logs = str(tmp_path / "logs")
+    assert run("train", "--algo", "fake", "--env", "CartPole-v1", "-f", logs, "-n", "24", "--n-envs", "3",
+               "--eval-freq", "0", "-v", "0", "-params", "n_envs:5", "n_timesteps:1000") == 0
+    config = yaml.safe_load(open(os.path.join(logs, "fake", "CartPole-v1_1", "config.yml")))
+    assert config["hyperparams_entry"] == "CartPole-v1"
+    assert (config["hyperparams"]["n_timesteps"], config["hyperparams"]["n_envs"]) == (24, 3)  # the flags win
+    assert config["hyperparams"]["policy"] == "MlpPolicy" and config["hyperparams"]["n_steps"] == 4
+    capsys.readouterr()
+    # tabular: the same YAML path, no policy; seed recorded as today
+    assert run("train", "--algo", "qlearning", "--env", "FrozenLake-v1", "-f", logs, "-n", "500", "--seed", "1",
+               "-params", "learning_rate:0.2", algos=None) == 0
+    assert "('FrozenLake-v1' hyperparameters)" in capsys.readouterr().out
+    config = yaml.safe_load(open(os.path.join(logs, "qlearning", "FrozenLake-v1_1", "config.yml")))
+    assert config["hyperparams"] == {"n_timesteps": 500, "learning_rate": 0.2, "gamma": 0.99, "seed": 1}
+    assert run("train", "--algo", "qlearning", "--env", "FrozenLake-v1", "-f", logs, "-i", "x.npz", algos=None) == 2
+    assert "-i is not supported" in capsys.readouterr().err
+    # no YAML file at all: the algorithm's defaults, said once
+    assert run("train", "--algo", "double_dqn", "--env", "CartPole-v1", "-f", logs, "-n", "40", "--eval-freq", "0",
+               "-v", "0", "-params", "learning_starts:10", algos=None) == 0
     out = capsys.readouterr().out
-    assert "| ppo | CartPole-v1 | 500.00 | 0.00 | 10 | 100,000 | 1.0 min | 0 |" in out
+    assert out.count("No hyperparameter file for double_dqn: using the algorithm's defaults") == 1
+    assert "('none' hyperparameters)" in out
 
 
-def test_enjoy_falls_back_to_the_zoo(tmp_path, capsys, monkeypatch):
-    import agents_zoo
+def test_env_names():
+    assert safe_env_name("corenn/ArmReach-v0") == "corenn-ArmReach-v0"
+    assert safe_env_name("CartPole-v1") == "CartPole-v1"
 
-    monkeypatch.setattr(agents_zoo, "load", lambda algo, env_id: FakeAlgo("MlpPolicy", env_id), raising=False)
+
+def test_enjoy_and_eval_fall_back_to_a_registered_agent_source(tmp_path, capsys, sources):
+    rl.pretrained.register_agent_source("empty", FakeSource())
+    rl.pretrained.register_agent_source("fakes", FakeSource(("fake", "CartPole-v1"), title="fake zoo"))
     assert run("enjoy", "--algo", "fake", "--env", "CartPole-v1", "-f", str(tmp_path), "-n", "5", "--no-render") == 0
-    assert "agents zoo" in capsys.readouterr().out
+    assert "No local run found; loaded fake on CartPole-v1 from the fake zoo" in capsys.readouterr().out
+    assert run("eval", "--algo", "fake", "--env", "CartPole-v1", "-f", str(tmp_path), "--n-episodes", "1") == 0
+    assert "from the fake zoo" in capsys.readouterr().out
+    # an explicit --exp-id means a local run: no fallback
+    assert run("enjoy", "--algo", "fake", "--env", "CartPole-v1", "-f", str(tmp_path), "--exp-id", "1",
+               "--no-render") == 2
+    assert "no trained fake agent" in capsys.readouterr().err
 
 
-def test_enjoy_env_kwargs_reach_gym_make(tmp_path, capsys, monkeypatch):
-    import agents_zoo
+@pytest.mark.parametrize("registered", [(), (FakeSource(("fake", "Pendulum-v1")),)], ids=["no source", "no agent"])
+def test_without_a_run_or_a_pretrained_agent_enjoy_says_train_one(tmp_path, capsys, sources, registered):
+    for i, source in enumerate(registered):
+        rl.pretrained.register_agent_source(f"source{i}", source)
+    assert run("enjoy", "--algo", "fake", "--env", "CartPole-v1", "-f", str(tmp_path), "--no-render") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: no trained fake agent for CartPole-v1") and err.count("\n") == 1
+    assert "python -m rl train --algo fake --env CartPole-v1" in err
 
-    monkeypatch.setattr(agents_zoo, "load", lambda algo, env_id: FakeAlgo("MlpPolicy", env_id), raising=False)
+
+def test_zoo_prints_every_source(capsys, sources):
+    assert main(["zoo"]) == 0
+    assert "no agent source is installed" in capsys.readouterr().out
+    rl.pretrained.register_agent_source("fakes", FakeSource(("fake", "CartPole-v1")))
+    assert main(["zoo"]) == 0
+    assert capsys.readouterr().out == "| fake | CartPole-v1 |\n"
+    rl.pretrained.register_agent_source("more", FakeSource(("ppo", "Pendulum-v1"), title="more agents"))
+    assert main(["zoo"]) == 0
+    assert capsys.readouterr().out == "fakes:\n| fake | CartPole-v1 |\n\nmore agents:\n| ppo | Pendulum-v1 |\n"
+
+
+def test_agent_sources_are_discovered_through_entry_points(monkeypatch):
+    from importlib.metadata import EntryPoint
+
+    found = [EntryPoint("fakes", "tests.rl.test_cli:ENTRY_POINT_SOURCE", "rl.agent_sources"),
+             EntryPoint("broken", "tests.rl.no_such_module:SOURCE", "rl.agent_sources")]
+    monkeypatch.setattr(rl.pretrained, "entry_points", lambda group: found if group == "rl.agent_sources" else [])
+    registry = rl.pretrained.AgentSourceRegistry()
+    with pytest.warns(UserWarning, match="'broken'"):
+        assert registry.sources() == {"fakes": ENTRY_POINT_SOURCE}
+    model, name = registry.load("fake", "CartPole-v1")
+    assert isinstance(model, FakeAlgo) and name == "fakes"
+    with pytest.raises(KeyError):
+        registry.load("fake", "Pendulum-v1")
+    with pytest.raises(TypeError, match="load"):
+        registry.register("bad", object())
+
+
+ENTRY_POINT_SOURCE = FakeSource(("fake", "CartPole-v1"))
+
+
+def test_enjoy_env_kwargs_reach_gym_make(tmp_path, capsys, sources):
+    rl.pretrained.register_agent_source("fakes", FakeSource(("fake", "CartPole-v1")))
     assert run("enjoy", "--algo", "fake", "--env", "CartPole-v1", "-f", str(tmp_path), "-n", "7", "--no-render",
                "--env-kwargs", "max_episode_steps:3") == 0
     assert capsys.readouterr().out.count("length=3") == 2

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from rl.actor_critic.ddpg import DDPG
 from rl.core.evaluation import evaluate_policy
 from rl.core.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
+from rl.off_policy_actor_critic.ddpg import DDPG
 from tests.rl.identity_envs import IdentityEnvBox
 
 SMALL = dict(batch_size=64, policy_kwargs=dict(net_arch=[32, 32]))

@@ -144,18 +144,127 @@ def test_schedules_work_with_the_algorithms_reader():
 
 
 def test_keys_are_accepted_by_the_algorithms():
-    """Each YAML key is a constructor argument of the algorithm (checked for algorithms that exist)."""
+    """Each YAML key is a constructor argument of its algorithm, whose signature lists them all."""
     import rl
     from rl.hyperparams import accepted_kwargs
 
-    algos = getattr(rl, "ALGOS", {})
-    checked = 0
-    for algo, env_id, hp in all_entries():
-        accepted = accepted_kwargs(algos[algo]) if algo in algos else None
-        if accepted is None:
-            continue
+    for algo, env_id, hp in all_entries(ALGOS + TABULAR):
+        accepted = accepted_kwargs(rl.ALGOS[algo])
+        assert accepted is not None, f"{rl.ALGOS[algo].__name__}'s constructor takes **kwargs: list the arguments"
         allowed = accepted | {"n_timesteps", "policy", "n_envs", "noise_type", "noise_std"}
         assert set(hp) <= allowed, f"{algo} {env_id}: {sorted(set(hp) - allowed)}"
-        checked += 1
-    if not checked:
-        pytest.skip("no algorithm of the YAML files is registered in rl.ALGOS yet")
+
+
+def test_preprocess_hyperparams():
+    import gymnasium as gym
+    import numpy as np
+
+    import rl
+    from rl.core.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
+    from rl.hyperparams import HyperparameterError, preprocess_hyperparams
+
+    box = gym.spaces.Box(-1.0, 1.0, (3,), dtype=np.float32)
+    out = preprocess_hyperparams({"noise_type": "normal", "noise_std": 0.2, "train_freq": [1, "episode"],
+                                  "normalize": "{'norm_obs': True, 'norm_reward': False}",
+                                  "policy_kwargs": "dict(net_arch=[400, 300])"}, box)
+    assert isinstance(out["action_noise"], NormalActionNoise) and out["action_noise"]._sigma.tolist() == [0.2] * 3
+    assert out["train_freq"] == (1, "episode") and out["normalize"] == {"norm_obs": True, "norm_reward": False}
+    assert out["policy_kwargs"] == {"net_arch": [400, 300]} and "noise_std" not in out
+    ou = preprocess_hyperparams({"noise_type": "ornstein-uhlenbeck", "noise_std": 0.5}, box)["action_noise"]
+    assert isinstance(ou, OrnsteinUhlenbeckActionNoise)
+    with pytest.raises(HyperparameterError, match="Box"):
+        preprocess_hyperparams({"noise_type": "normal"}, gym.spaces.Discrete(2))
+    with pytest.raises(HyperparameterError, match="not supported"):
+        preprocess_hyperparams({"use_sde": True}, box)
+    her = preprocess_hyperparams({"replay_buffer_class": "HerReplayBuffer"})
+    assert her["replay_buffer_class"] is rl.HerReplayBuffer
+    with pytest.raises(HyperparameterError, match="NoSuchBuffer"):
+        preprocess_hyperparams({"replay_buffer_class": "NoSuchBuffer"})
+
+
+def test_resolve_reads_the_entry_once_with_overrides():
+    from rl import PPO
+    from rl.hyperparams import ResolvedHyperparams, resolve
+
+    hp = resolve("ppo", "CartPole-v1", {"n_steps": 64, "n_envs": 2})
+    assert isinstance(hp, ResolvedHyperparams) and hp.entry == "CartPole-v1"
+    assert (hp.n_timesteps, hp.n_envs, hp.policy) == (100_000, 2, "MlpPolicy")
+    assert hp.kwargs == dict(n_steps=64, batch_size=256, gae_lambda=0.8, gamma=0.98, n_epochs=20, ent_coef=0.0,
+                             learning_rate="lin_0.001", clip_range="lin_0.2")
+    assert hp.config == dict(hp.kwargs, n_timesteps=100_000, n_envs=2, policy="MlpPolicy")
+    # -params strings work too, and the explicit n_timesteps / n_envs (the CLI's -n, --n-envs) win
+    hp = resolve("ppo", "CartPole-v1", ["n_timesteps:500", "n_envs:3"], n_timesteps=64, n_envs=1, algo_cls=PPO)
+    assert (hp.n_timesteps, hp.n_envs) == (64, 1) and "n_timesteps" not in hp.kwargs and "n_envs" not in hp.kwargs
+
+
+def test_resolve_builds_action_noise_and_policy_from_the_env_spaces():
+    import gymnasium as gym
+    import numpy as np
+
+    import rl
+    from rl.core.noise import NormalActionNoise
+    from rl.hyperparams import resolve
+
+    hp = resolve("td3", "Pendulum-v1")  # spaces from one gym.make
+    assert isinstance(hp.kwargs["action_noise"], NormalActionNoise)
+    assert hp.kwargs["policy_kwargs"] == {"net_arch": [400, 300]}
+    assert hp.config["noise_type"] == "normal" and hp.config["policy_kwargs"] == "dict(net_arch=[400, 300])"
+    box = gym.spaces.Box(-1.0, 1.0, (2,), dtype=np.float32)
+    hp = resolve("td3", "NotAnEnv-v0", observation_space=box, action_space=box)  # given spaces: no gym.make
+    assert hp.entry == "default" and hp.kwargs["action_noise"]._sigma.tolist() == [0.1, 0.1]
+    goal_env = gym.spaces.Dict({"observation": box, "desired_goal": box, "achieved_goal": box})
+    assert resolve("ppo", "NotAnEnv-v0", observation_space=goal_env).policy == "MultiInputPolicy"
+    assert resolve("ppo", "NotAnEnv-v0", observation_space=box).policy == "MlpPolicy"
+    her = resolve("sac", "corenn/ArmReach-v0")  # its own entry names MultiInputPolicy and HER
+    assert her.policy == "MultiInputPolicy" and her.kwargs["replay_buffer_class"] is rl.HerReplayBuffer
+
+
+def test_resolve_tabular_and_missing_files():
+    from rl import DoubleDQN
+    from rl.hyperparams import resolve
+
+    hp = resolve("qlearning", "FrozenLake-v1", {"gamma": 0.9})
+    assert (hp.n_timesteps, hp.n_envs, hp.policy) == (200_000, 1, None)
+    assert hp.kwargs == {"learning_rate": 0.05, "gamma": 0.9} and hp.config == dict(hp.kwargs, n_timesteps=200_000)
+    assert resolve("value_iteration", "Taxi-v4").policy is None
+    hp = resolve("double_dqn", "CartPole-v1", {"learning_starts": 10}, algo_cls=DoubleDQN)
+    assert hp.entry == "none" and hp.kwargs == {"learning_starts": 10} and hp.n_timesteps == 1_000_000
+
+
+def test_resolve_rejects_what_the_algorithm_cannot_take():
+    from rl.hyperparams import HyperparameterError, resolve
+
+    with pytest.raises(HyperparameterError, match="SAC does not take bogus; it takes .*learning_rate"):
+        resolve("sac", "Pendulum-v1", {"bogus": 1})
+    with pytest.raises(HyperparameterError, match="QLearning does not take n_envs"):
+        resolve("qlearning", "FrozenLake-v1", {"n_envs": 2})
+    with pytest.raises(HyperparameterError, match="policy_kwargs"):
+        resolve("ppo", "CartPole-v1", {"policy_kwargs": "dict(a=__import__('os'))"})
+    with pytest.raises(HyperparameterError, match="unknown algorithm 'nope'"):
+        resolve("nope", "CartPole-v1")
+    with pytest.raises(HyperparameterError, match="key:value"):
+        resolve("ppo", "CartPole-v1", ["n_steps"])
+
+
+def test_check_kwargs_reads_the_constructor_signature():
+    from rl.hyperparams import HyperparameterError, accepted_kwargs, check_kwargs
+
+    class Base:
+        def __init__(self, policy, env, learning_rate=1e-3, _init_setup_model=True):
+            pass
+
+    class Explicit(Base):
+        def __init__(self, policy, env, learning_rate=1e-3, n_steps=8):
+            super().__init__(policy, env, learning_rate)
+
+    assert accepted_kwargs(Explicit) == {"policy", "env", "learning_rate", "n_steps"}
+    check_kwargs(Explicit, {"n_steps": 4})
+    with pytest.raises(HyperparameterError, match="Explicit does not take gamma; it takes learning_rate, n_steps"):
+        check_kwargs(Explicit, {"gamma": 0.9})
+
+    class Forwarding(Base):  # **kwargs: anything goes, the constructor itself will complain
+        def __init__(self, policy, env, n_steps=8, **kwargs):
+            super().__init__(policy, env, **kwargs)
+
+    assert accepted_kwargs(Forwarding) is None
+    check_kwargs(Forwarding, {"gamma": 0.9})

@@ -2,12 +2,12 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from rl.actor_critic.ddpg import DDPG
-from rl.actor_critic.sac import SAC
-from rl.actor_critic.td3 import TD3
 from rl.core.checkpoint import CheckpointError
 from rl.core.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
 from rl.core.vec_env import make_vec_env
+from rl.off_policy_actor_critic.ddpg import DDPG
+from rl.off_policy_actor_critic.sac import SAC
+from rl.off_policy_actor_critic.td3 import TD3
 from rl.value_based.dqn import DQN
 from tests.rl.identity_envs import IdentityEnv, IdentityEnvBox
 from tests.rl.offpolicy_envs import CounterEnv

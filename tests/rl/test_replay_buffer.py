@@ -2,7 +2,9 @@ import numpy as np
 import pytest
 from gymnasium import spaces
 
-from rl.core.replay_buffer import ReplayBuffer
+from rl.core.dict_replay_buffer import DictReplayBuffer
+from rl.core.replay_buffer import ReplayBuffer, resolve_replay_buffer_class
+from rl.multi_goal import HerReplayBuffer
 
 BOX_OBS = spaces.Box(-np.inf, np.inf, shape=(3,), dtype=np.float32)
 BOX_ACT = spaces.Box(-1.0, 1.0, shape=(2,), dtype=np.float32)
@@ -123,3 +125,17 @@ def test_sampling_is_vectorised_and_fast():
     for _ in range(100):
         buf.sample(256)
     assert (time.perf_counter() - start) / 100 < 5e-3
+
+
+def test_resolve_replay_buffer_class_knows_only_replay_buffers():
+    assert resolve_replay_buffer_class(None) is None
+    assert resolve_replay_buffer_class(ReplayBuffer) is ReplayBuffer
+    assert resolve_replay_buffer_class("ReplayBuffer") is ReplayBuffer
+    assert resolve_replay_buffer_class("DictReplayBuffer") is DictReplayBuffer
+    assert resolve_replay_buffer_class("HerReplayBuffer") is HerReplayBuffer
+    assert resolve_replay_buffer_class("stable_baselines3.HerReplayBuffer") is HerReplayBuffer
+    for name in ("PPO", "evaluate_policy", "os.system", ""):
+        with pytest.raises(ValueError, match="unknown replay_buffer_class"):
+            resolve_replay_buffer_class(name)
+    with pytest.raises(ValueError, match="replay_buffer_class must be"):
+        resolve_replay_buffer_class(3)

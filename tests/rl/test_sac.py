@@ -2,8 +2,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from rl.actor_critic.sac import SAC
 from rl.core.evaluation import evaluate_policy
+from rl.off_policy_actor_critic.sac import SAC, EntropyCoefficient
 from tests.rl._offpolicy_helpers import CaptureLogs
 from tests.rl.identity_envs import IdentityEnvBox
 
@@ -28,6 +28,32 @@ def test_entropy_coefficient_moves_toward_target(target_entropy, direction):
     model.learn(400)
     alpha = float(np.exp(model.log_ent_coef.data[0]))
     assert (alpha - 0.5) * direction > 0.05
+
+
+def test_entropy_coefficient_from_spec():
+    fixed = EntropyCoefficient.from_spec(0.2, target_entropy=-1.0, learning_rate=1e-3)
+    assert not fixed.learned and fixed.value == 0.2 and fixed.log_ent_coef is None and fixed.optimizer is None
+    auto = EntropyCoefficient.from_spec("auto", -1.0, 1e-3)
+    assert auto.learned and auto.value == pytest.approx(1.0) and auto.log_ent_coef.shape == (1,)
+    assert EntropyCoefficient.from_spec("auto_0.1", -1.0, 1e-3).value == pytest.approx(0.1, rel=1e-6)
+    assert EntropyCoefficient.from_spec(0.0, -1.0, 1e-3).value == 0.0  # no entropy bonus
+    for bad in ("auto_0", "auto_-1", -0.5, "fixed"):
+        with pytest.raises(ValueError):
+            EntropyCoefficient.from_spec(bad, -1.0, 1e-3)
+
+
+def test_entropy_coefficient_loss_and_its_gradient():
+    # L = -mean(log_alpha * (log_prob + H)): dL/dlog_alpha = -(mean(log_prob) + H). Here the entropy
+    # estimate -mean(log_prob) = 0.5 is below the target 2, so one step raises alpha.
+    coef = EntropyCoefficient.from_spec("auto_0.5", target_entropy=2.0, learning_rate=1e-2)
+    log_prob = np.array([1.0, -3.0, 0.5], np.float32)
+    loss = coef.loss(log_prob)
+    np.testing.assert_allclose(loss.data, -np.log(0.5) * (log_prob.mean() + 2.0), rtol=1e-6)
+    coef.optimizer.zero_grad()
+    loss.backward()
+    np.testing.assert_allclose(coef.log_ent_coef.grad, [-(log_prob.mean() + 2.0)], rtol=1e-6)
+    coef.optimizer.step()
+    assert coef.value > 0.5
 
 
 def test_fixed_entropy_coefficient_and_update_counts():

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import corenn
-from rl.core.ensemble import fused_linear
-from rl.core.sac_policies import LOG_STD_MAX, LOG_STD_MIN, SquashedGaussianActor, squashed_gaussian
+from corenn.nn.functional import fused_linear
+from rl.off_policy_actor_critic.policies import LOG_STD_MAX, LOG_STD_MIN, SquashedGaussianActor, squashed_gaussian
 
 
 def _direct_log_prob(mean, log_std, eps):
@@ -55,6 +55,9 @@ def test_gradcheck_actions_and_log_prob():
     head.data[0, 2] = 3.0  # log_std clipped at LOG_STD_MAX: zero gradient there, as torch.clamp
     eps = rng.standard_normal((5, 2))
     assert corenn.gradcheck(lambda h: squashed_gaussian(h, eps), [head])
+    assert corenn.gradcheck(lambda h: squashed_gaussian(h, eps)[0], [head])  # log_prob outside the loss
+    assert corenn.gradcheck(lambda h: squashed_gaussian(h, eps)[1], [head])  # actions outside the loss
+    assert corenn.gradcheck(lambda h: squashed_gaussian(h, eps, with_log_prob=False)[0], [head])
 
 
 def test_gradcheck_actor_loss_path():

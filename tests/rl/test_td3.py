@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from rl.actor_critic.td3 import TD3
 from rl.core.evaluation import evaluate_policy
 from rl.core.noise import NormalActionNoise
+from rl.off_policy_actor_critic.td3 import TD3
 from tests.rl.identity_envs import IdentityEnvBox
 
 SMALL = dict(batch_size=64, policy_kwargs=dict(net_arch=[32, 32]))

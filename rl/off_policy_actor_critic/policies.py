@@ -1,8 +1,8 @@
 """Policies for continuous-action off-policy algorithms: SAC (squashed Gaussian actor) and
 TD3 / DDPG (deterministic actor), both with an ensemble of Q critics evaluated in one pass.
 
-Features (B, F) are the flat float32 observations made by `policies.ObsPreprocessor` (and the
-agent's normaliser). Actors work in the normalised action range [-1, 1]; `unscale_action` maps
+Features (B, F) are the flat float32 observations made by `rl.core.policies.ObsPreprocessor` (and
+the agent's normaliser). Actors work in the normalised action range [-1, 1]; `unscale_action` maps
 to the env's Box bounds (SB3's scale_action / unscale_action).
 """
 
@@ -16,11 +16,13 @@ import numpy as np
 
 import corenn
 from corenn import nn
+from corenn.nn.functional import fused_linear
 
-from .ensemble import FusedMLP, fused_linear
-from .policies import ObsPreprocessor, get_optimizer_class
+from ..core.checkpoint import jsonable
+from ..core.networks import FusedMLP, activation_key
+from ..core.policies import ObsPreprocessor, frozen_copy, get_optimizer_class
 
-__all__ = ["squashed_gaussian", "SquashedGaussianActor", "DeterministicActor", "ContinuousCritic",
+__all__ = ["SquashedGaussian", "squashed_gaussian", "SquashedGaussianActor", "DeterministicActor", "ContinuousCritic",
            "SACPolicy", "TD3Policy", "LOG_STD_MIN", "LOG_STD_MAX"]
 
 LOG_STD_MIN, LOG_STD_MAX = -20.0, 2.0
@@ -28,51 +30,50 @@ _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 _LOG_2 = math.log(2.0)
 
 
-def jsonable(d: dict) -> dict:
-    """optimizer_kwargs etc. as JSON values (tuples -> lists, NumPy scalars -> Python)."""
-    return {k: list(v) if isinstance(v, tuple) else v.item() if isinstance(v, np.generic) else v
-            for k, v in d.items()}
+class SquashedGaussian(corenn.autograd.Function):
+    """Reparameterised tanh-Gaussian sample and its log-density from one head, as one graph node.
 
-
-def _tensor(x) -> corenn.Tensor:
-    return x if isinstance(x, corenn.Tensor) else corenn.Tensor(np.asarray(x, np.float32))
-
-
-def squashed_gaussian(head, eps: np.ndarray, with_log_prob: bool = True):
-    """Reparameterised tanh-Gaussian sample and its log-density, as two graph nodes.
-
-    head: (B, 2A) Tensor = [mean | log_std]; eps: (B, A) standard normal noise (zeros -> mode).
+    head: (B, 2A) = [mean | log_std]; eps: (B, A) standard normal noise (zeros -> the mode).
         log_std <- clip(log_std, LOG_STD_MIN, LOG_STD_MAX);  u = mean + exp(log_std) * eps;  a = tanh(u)
         log_prob(a) = sum_d [ -eps^2 / 2 - log_std - log sqrt(2 pi) - log(1 - tanh(u)^2) ]
     using log(1 - tanh(u)^2) = 2 (log 2 - u - softplus(-2u)), exact for any u (no 1e-6 fudge).
-    Returns (actions (B, A) Tensor, log_prob (B,) Tensor or None).
+    Outputs: actions (B, A), and log_prob (B,) when with_log_prob.
     """
-    head = _tensor(head)
-    hd = head.data
-    n_act = hd.shape[-1] // 2
-    mean, raw_log_std = hd[:, :n_act], hd[:, n_act:]
-    log_std = np.clip(raw_log_std, LOG_STD_MIN, LOG_STD_MAX)
-    std_eps = np.exp(log_std) * eps
-    u = mean + std_eps
-    a = np.tanh(u)
-    inside = (raw_log_std >= LOG_STD_MIN) & (raw_log_std <= LOG_STD_MAX)  # clamp passes gradients here
-    du_dls = std_eps * inside  # d u / d raw_log_std
 
-    def backward_actions(g):
-        gu = g * (1.0 - a * a)
-        return (np.concatenate([gu, gu * du_dls], axis=-1),)
+    @staticmethod
+    def forward(ctx, head, eps, with_log_prob=True):
+        n_act = head.shape[-1] // 2
+        mean, raw_log_std = head[:, :n_act], head[:, n_act:]
+        log_std = np.clip(raw_log_std, LOG_STD_MIN, LOG_STD_MAX)
+        std_eps = np.exp(log_std) * eps
+        u = mean + std_eps
+        a = np.tanh(u)
+        inside = (raw_log_std >= LOG_STD_MIN) & (raw_log_std <= LOG_STD_MAX)  # clamp passes gradients here
+        ctx.save_for_backward(a, std_eps * inside, inside)  # du/d(raw log_std) = std * eps inside the clamp
+        ctx.set_materialize_grads(False)  # an output outside the loss gets None, not zeros
+        if not with_log_prob:
+            return a
+        log_det = 2.0 * (_LOG_2 - u - np.logaddexp(0.0, -2.0 * u))  # log(1 - tanh(u)^2)
+        log_prob = (-0.5 * eps * eps - log_std - log_det).sum(axis=-1) - n_act * _HALF_LOG_2PI
+        return a, log_prob
 
-    actions = corenn.Tensor._node(a, (head,), backward_actions)
+    @staticmethod
+    def backward(ctx, g_actions, g_log_prob=None):
+        a, du_dls, inside = ctx.saved_tensors
+        gu = np.zeros_like(a) if g_actions is None else g_actions * (1.0 - a * a)
+        if g_log_prob is None:
+            return np.concatenate([gu, gu * du_dls], axis=-1)
+        g_lp = g_log_prob[:, None]
+        gu += g_lp * (2.0 * a)  # d(-log_det)/du = 2 tanh(u)
+        return np.concatenate([gu, gu * du_dls - g_lp * inside], axis=-1)
+
+
+def squashed_gaussian(head, eps: np.ndarray, with_log_prob: bool = True):
+    """(actions (B, A) Tensor in [-1, 1], log_prob (B,) Tensor or None) for head (B, 2A) and noise eps
+    (B, A): see SquashedGaussian."""
     if not with_log_prob:
-        return actions, None
-    log_det = 2.0 * (_LOG_2 - u - np.logaddexp(0.0, -2.0 * u))  # log(1 - tanh(u)^2)
-    log_prob = (-0.5 * eps * eps - log_std - log_det).sum(axis=-1) - n_act * _HALF_LOG_2PI
-
-    def backward_log_prob(g):
-        gu = g[:, None] * (2.0 * a)  # d(-log_det)/du = 2 tanh(u)
-        return (np.concatenate([gu, gu * du_dls - g[:, None] * inside], axis=-1),)
-
-    return actions, corenn.Tensor._node(log_prob, (head,), backward_log_prob)
+        return SquashedGaussian.apply(corenn.as_tensor(head), eps, False), None
+    return SquashedGaussian.apply(corenn.as_tensor(head), eps)
 
 
 class SquashedGaussianActor(nn.Module):
@@ -86,7 +87,7 @@ class SquashedGaussianActor(nn.Module):
     def forward(self, features, deterministic: bool = False, rng: np.random.Generator | None = None,
                 with_log_prob: bool = True):
         """-> (actions (B, A) Tensor in [-1, 1], log_prob (B,) Tensor or None)."""
-        head = self.net(_tensor(features))
+        head = self.net(corenn.as_tensor(features, np.float32))
         shape = (head.shape[0], self.action_dim)
         if deterministic:
             eps = np.zeros(shape, np.float32)
@@ -104,7 +105,7 @@ class DeterministicActor(nn.Module):
         self.net = FusedMLP(features_dim, self.action_dim, net_arch, activation, output_activation="tanh")
 
     def forward(self, features) -> corenn.Tensor:
-        return self.net(_tensor(features))
+        return self.net(corenn.as_tensor(features, np.float32))
 
 
 class ContinuousCritic(nn.Module):
@@ -121,7 +122,7 @@ class ContinuousCritic(nn.Module):
     @staticmethod
     def _input(features, actions):
         if isinstance(actions, corenn.Tensor) and actions.requires_grad:
-            return corenn.cat([_tensor(features), actions], axis=-1)
+            return corenn.cat([corenn.as_tensor(features, np.float32), actions], axis=-1)
         a = actions.data if isinstance(actions, corenn.Tensor) else actions
         f = features.data if isinstance(features, corenn.Tensor) else features
         return corenn.Tensor(np.concatenate([f, a.astype(np.float32, copy=False)], axis=-1))
@@ -139,14 +140,6 @@ class ContinuousCritic(nn.Module):
             if extra is not None:
                 x = extra(x)
         return x.reshape(-1)
-
-
-def _copy_frozen(module: nn.Module, make: Callable[[], nn.Module]) -> nn.Module:
-    """A new module from `make()` with `module`'s weights, not requiring gradients (a target net)."""
-    target = make()
-    target.load_state_dict(module.state_dict())
-    target.requires_grad_(False)
-    return target
 
 
 class _OffPolicyContinuousPolicy(nn.Module):
@@ -174,8 +167,7 @@ class _OffPolicyContinuousPolicy(nn.Module):
             self.actor_arch, self.critic_arch = list(self.net_arch.get("pi", [])), list(self.net_arch.get("qf", []))
         else:
             self.actor_arch = self.critic_arch = list(self.net_arch)
-        name = activation_fn if isinstance(activation_fn, str) else getattr(activation_fn, "__name__", "relu")
-        self.activation = name.split(".")[-1].lower()
+        self.activation = activation_key(activation_fn)
         self.n_critics = int(n_critics)
         self.optimizer_class = get_optimizer_class(optimizer_class)
         self.optimizer_kwargs = dict(optimizer_kwargs or {})
@@ -187,6 +179,7 @@ class _OffPolicyContinuousPolicy(nn.Module):
         return self.optimizer_class(list(module.parameters()), lr=self._lr0, **self.optimizer_kwargs)
 
     def config(self) -> dict:
+        """JSON-able policy_kwargs to rebuild this policy."""
         return {"net_arch": self.net_arch, "activation_fn": self.activation, "n_critics": self.n_critics,
                 "optimizer_class": self.optimizer_class.__name__,
                 "optimizer_kwargs": jsonable(self.optimizer_kwargs)}
@@ -214,7 +207,7 @@ class SACPolicy(_OffPolicyContinuousPolicy):
         make_critic = lambda: ContinuousCritic(self.features_dim, self.action_dim, self.critic_arch,  # noqa: E731
                                                self.activation, self.n_critics)
         self.critic = make_critic()
-        self.critic_target = _copy_frozen(self.critic, make_critic)
+        self.critic_target = frozen_copy(self.critic, make_critic)
         self.actor.optimizer = self._optimizer(self.actor)
         self.critic.optimizer = self._optimizer(self.critic)
 
@@ -237,8 +230,8 @@ class TD3Policy(_OffPolicyContinuousPolicy):
         make_critic = lambda: ContinuousCritic(self.features_dim, self.action_dim, self.critic_arch,  # noqa: E731
                                                self.activation, self.n_critics)
         self.actor, self.critic = make_actor(), make_critic()
-        self.actor_target = _copy_frozen(self.actor, make_actor)
-        self.critic_target = _copy_frozen(self.critic, make_critic)
+        self.actor_target = frozen_copy(self.actor, make_actor)
+        self.critic_target = frozen_copy(self.critic, make_critic)
         self.actor.optimizer = self._optimizer(self.actor)
         self.critic.optimizer = self._optimizer(self.critic)
 

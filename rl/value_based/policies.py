@@ -10,9 +10,9 @@ import numpy as np
 import corenn
 from corenn import nn
 
-from .ensemble import FusedMLP
-from .policies import ObsPreprocessor, get_optimizer_class
-from .sac_policies import jsonable
+from ..core.checkpoint import jsonable
+from ..core.networks import FusedMLP, activation_key
+from ..core.policies import ObsPreprocessor, frozen_copy, get_optimizer_class
 
 __all__ = ["QNetwork", "DQNPolicy"]
 
@@ -26,8 +26,7 @@ class QNetwork(nn.Module):
         self.net = FusedMLP(features_dim, self.n_actions, net_arch, activation)
 
     def forward(self, features) -> corenn.Tensor:
-        x = features if isinstance(features, corenn.Tensor) else corenn.Tensor(np.asarray(features, np.float32))
-        return self.net(x)
+        return self.net(corenn.as_tensor(features, np.float32))
 
 
 class DQNPolicy(nn.Module):
@@ -41,19 +40,17 @@ class DQNPolicy(nn.Module):
         self.observation_space, self.action_space = observation_space, action_space
         self.features_dim = ObsPreprocessor(observation_space).features_dim
         self.net_arch = [64, 64] if net_arch is None else list(net_arch)
-        name = activation_fn if isinstance(activation_fn, str) else getattr(activation_fn, "__name__", "relu")
-        self.activation = name.split(".")[-1].lower()
+        self.activation = activation_key(activation_fn)
         self.optimizer_class = get_optimizer_class(optimizer_class)
         self.optimizer_kwargs = dict(optimizer_kwargs or {})
         make = lambda: QNetwork(self.features_dim, int(action_space.n), self.net_arch, self.activation)  # noqa: E731
         self.q_net = make()
-        self.q_net_target = make()
-        self.q_net_target.load_state_dict(self.q_net.state_dict())
-        self.q_net_target.requires_grad_(False)
+        self.q_net_target = frozen_copy(self.q_net, make)
         self.optimizer = self.optimizer_class(list(self.q_net.parameters()), lr=lr_schedule(1.0),
                                               **self.optimizer_kwargs)
 
     def config(self) -> dict:
+        """JSON-able policy_kwargs to rebuild this policy."""
         return {"net_arch": self.net_arch, "activation_fn": self.activation,
                 "optimizer_class": self.optimizer_class.__name__,
                 "optimizer_kwargs": jsonable(self.optimizer_kwargs)}
@@ -68,4 +65,5 @@ class DQNPolicy(nn.Module):
         return self.q_values(features).argmax(axis=-1).astype(np.int64)
 
     def predict_actions(self, features: np.ndarray, deterministic: bool = True, rng=None) -> np.ndarray:
+        """Greedy actions (B,) (what BaseAlgorithm.predict returns)."""
         return self.act(features)

@@ -1,11 +1,11 @@
-"""Fused linear layers and MLPs for the off-policy hot loop, including ensembles (twin critics).
+"""Network builders shared by every policy: activations by name, Linear/activation MLPs with
+orthogonal init (on-policy), and fused MLPs for the off-policy hot loop, including ensembles.
 
-`fused_linear` is one autograd node for act(x @ W + b): one matmul, the bias added in place and
-the activation applied in place, with a hand-written backward that skips the gradients nobody
-needs (no dx for observations, no dW when the critic is frozen for the actor loss).
+`create_mlp` builds an nn.Sequential of nn.Linear (weight (out, in)): (B, in) -> (B, out).
 
-An ensemble stacks E networks' weights as (E, in, out): E critics are evaluated with one
-batched matmul per layer instead of E separate forward passes. Shapes:
+`FusedLinear` computes act(x @ W + b) as one autograd node (`corenn.nn.functional.fused_linear`)
+with weight (in, out). Given `n_members` E it stacks E networks' weights as (E, in, out), so E
+critics are evaluated with one batched matmul per layer:
     x (B, in) shared by all members, or (E, B, in)  ->  (E, B, out)
     without an ensemble (n_members=None): x (B, in) -> (B, out)
 """
@@ -17,17 +17,66 @@ from typing import Sequence
 
 import numpy as np
 
-import corenn
 from corenn import nn
 from corenn.creation import generator
-from corenn.nn.functional import fused_linear, take_min
+from corenn.nn.functional import fused_linear
 from corenn.ops import FUSED_ACTIVATIONS
 
-from .value_functions import get_activation
+__all__ = ["get_activation", "activation_name", "activation_key", "create_mlp", "init_orthogonal",
+           "FusedLinear", "FusedMLP", "FUSED_ACTIVATIONS"]
 
-__all__ = ["fused_linear", "ensemble_min", "FusedLinear", "FusedMLP", "FUSED_ACTIVATIONS"]
+_ACTIVATIONS = {"tanh": "Tanh", "relu": "ReLU", "elu": "ELU", "leakyrelu": "LeakyReLU", "leaky_relu": "LeakyReLU",
+                "silu": "SiLU", "gelu": "GELU", "sigmoid": "Sigmoid", "identity": "Identity", "softplus": "Softplus"}
 
-ensemble_min = take_min
+
+def get_activation(activation_fn) -> type:
+    """A corenn activation class from a class or a name ("tanh", "ReLU", "nn.ReLU", ...)."""
+    if isinstance(activation_fn, type) and issubclass(activation_fn, nn.Module):
+        return activation_fn
+    if isinstance(activation_fn, str):
+        key = activation_fn.strip().split(".")[-1].lower()
+        if key in _ACTIVATIONS:
+            return getattr(nn, _ACTIVATIONS[key])
+        raise ValueError(f"unknown activation {activation_fn!r}; use one of {sorted(set(_ACTIVATIONS.values()))}")
+    name = getattr(activation_fn, "__name__", None)  # e.g. torch.nn.ReLU passed by SB3 habit
+    if name is not None and name.lower() in _ACTIVATIONS:
+        return getattr(nn, _ACTIVATIONS[name.lower()])
+    raise TypeError(f"activation_fn must be a corenn.nn activation class or a name, got {activation_fn!r}")
+
+
+def activation_name(activation_fn) -> str:
+    """Class name of the activation ("Tanh"), as on-policy checkpoints store it."""
+    return get_activation(activation_fn).__name__
+
+
+def activation_key(activation_fn) -> str:
+    """Lower-case name ("relu") from a name or class, as FusedMLP and off-policy checkpoints use it."""
+    name = activation_fn if isinstance(activation_fn, str) else getattr(activation_fn, "__name__", "relu")
+    return name.split(".")[-1].lower()
+
+
+def create_mlp(input_dim: int, output_dim: int, net_arch: Sequence[int], activation_fn=nn.ReLU,
+               squash_output: bool = False) -> nn.Sequential:
+    """Linear/activation stack input_dim -> net_arch... -> output_dim (output_dim <= 0: no output layer)."""
+    act = get_activation(activation_fn)
+    layers, last = [], int(input_dim)
+    for width in net_arch:
+        layers += [nn.Linear(last, int(width)), act()]
+        last = int(width)
+    if output_dim > 0:
+        layers.append(nn.Linear(last, int(output_dim)))
+    if squash_output:
+        layers.append(nn.Tanh())
+    return nn.Sequential(*layers)
+
+
+def init_orthogonal(module: nn.Module, gain: float) -> None:
+    """Orthogonal weights with `gain`, zero biases, for every Linear inside `module` (SB3 init_weights)."""
+    for m in module.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.orthogonal_(m.weight, gain)
+            if m.bias is not None:
+                nn.init.constant_(m.bias, 0.0)
 
 
 class FusedLinear(nn.Module):

@@ -19,7 +19,7 @@ from corenn.nn import functional as F
 
 from ..core.off_policy_algorithm import OffPolicyAlgorithm
 from ..core.polyak import polyak_update
-from ..core.sac_policies import TD3Policy
+from .policies import TD3Policy
 
 __all__ = ["TD3"]
 
@@ -35,12 +35,19 @@ class TD3(OffPolicyAlgorithm):
     def __init__(self, policy, env, learning_rate=1e-3, buffer_size: int = 1_000_000, learning_starts: int = 100,
                  batch_size: int = 256, tau: float = 0.005, gamma: float = 0.99, train_freq=1,
                  gradient_steps: int = 1, action_noise=None, replay_buffer_class=None,
-                 replay_buffer_kwargs: dict | None = None, optimize_memory_usage: bool = False,
+                 replay_buffer_kwargs: dict | None = None, optimize_memory_usage: bool = False, n_steps: int = 1,
                  policy_delay: int = 2, target_policy_noise: float = 0.2, target_noise_clip: float = 0.5,
-                 _init_setup_model: bool = True, **kwargs):
-        super().__init__(policy, env, learning_rate, buffer_size, learning_starts, batch_size, tau, gamma,
-                         train_freq, gradient_steps, action_noise, replay_buffer_class, replay_buffer_kwargs,
-                         optimize_memory_usage, **kwargs)
+                 stats_window_size: int = 100, tensorboard_log: str | None = None, policy_kwargs: dict | None = None,
+                 verbose: int = 0, seed: int | None = None, device: str = "auto", normalize: bool | dict = False,
+                 n_envs: int = 1, blas_num_threads: int | None = 1, _init_setup_model: bool = True):
+        super().__init__(policy, env, learning_rate=learning_rate, buffer_size=buffer_size,
+                         learning_starts=learning_starts, batch_size=batch_size, tau=tau, gamma=gamma,
+                         train_freq=train_freq, gradient_steps=gradient_steps, action_noise=action_noise,
+                         replay_buffer_class=replay_buffer_class, replay_buffer_kwargs=replay_buffer_kwargs,
+                         optimize_memory_usage=optimize_memory_usage, n_steps=n_steps, policy_kwargs=policy_kwargs,
+                         stats_window_size=stats_window_size, tensorboard_log=tensorboard_log, verbose=verbose,
+                         device=device, seed=seed, normalize=normalize, n_envs=n_envs,
+                         blas_num_threads=blas_num_threads)
         self.policy_delay = int(policy_delay)
         self.target_policy_noise, self.target_noise_clip = float(target_policy_noise), float(target_noise_clip)
         if self.policy_delay < 1:
@@ -77,7 +84,7 @@ class TD3(OffPolicyAlgorithm):
                 target_q = rewards + self.gamma * (1.0 - dones) * next_q
 
             q = critic(obs, actions)  # (n_critics, B)
-            critic_loss = F.mse_loss(q, target_q[None, :]) * float(critic.n_critics)
+            critic_loss = sum(F.mse_loss(q[i], target_q) for i in range(critic.n_critics))
             critic.optimizer.zero_grad()
             critic_loss.backward()
             critic.optimizer.step()

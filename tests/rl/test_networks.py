@@ -1,8 +1,16 @@
+"""rl.core.networks: activations by name, create_mlp, orthogonal init, FusedLinear / FusedMLP ensembles.
+
+The gradchecks of the engine ops fused_linear and take_min (corenn.nn.functional) are kept here
+until they move to corenn's tests.
+"""
 import numpy as np
 import pytest
 
 import corenn
-from rl.core.ensemble import FusedLinear, FusedMLP, ensemble_min, fused_linear
+from corenn import nn
+from corenn.nn.functional import fused_linear, take_min
+from rl.core.networks import (FusedLinear, FusedMLP, activation_key, activation_name, create_mlp, get_activation,
+                              init_orthogonal)
 
 
 def _t(shape, seed, grad=True):
@@ -56,12 +64,31 @@ def test_fused_linear_init_and_errors():
     assert mlp(np.zeros((3, 2), np.float32)).shape == (3, 1)
 
 
-def test_ensemble_min_gradient_and_dtype():
+def test_take_min_gradient_and_dtype():
     q = _t((3, 6), 5)
-    assert corenn.gradcheck(ensemble_min, [q])
+    assert corenn.gradcheck(take_min, [q])
     q32 = corenn.Tensor(np.array([[1.0, 5.0], [2.0, -1.0]], np.float32), requires_grad=True)
-    out = ensemble_min(q32)
+    out = take_min(q32)
     out.sum().backward()
     np.testing.assert_array_equal(out.data, [1.0, -1.0])
     assert q32.grad.dtype == np.float32
     np.testing.assert_array_equal(q32.grad, [[1.0, 0.0], [0.0, 1.0]])
+
+
+def test_activations_by_name_or_class():
+    assert get_activation("tanh") is nn.Tanh and get_activation("nn.ReLU") is nn.ReLU
+    assert get_activation(nn.ELU) is nn.ELU and activation_name("relu") == "ReLU"
+    assert activation_key(nn.Tanh) == "tanh" and activation_key("th.nn.ReLU") == "relu"
+    with pytest.raises(ValueError, match="unknown activation"):
+        get_activation("swishy")
+
+
+def test_create_mlp_and_orthogonal_init():
+    corenn.manual_seed(0)
+    mlp = create_mlp(4, 2, [8, 8], "tanh")
+    assert [type(m).__name__ for m in mlp] == ["Linear", "Tanh", "Linear", "Tanh", "Linear"]
+    assert len(create_mlp(4, 0, [8], "relu")) == 2  # no output layer
+    init_orthogonal(mlp, 2.0)
+    w = mlp[2].weight.data
+    np.testing.assert_allclose(w @ w.T, 4.0 * np.eye(8), atol=1e-4)
+    assert not mlp[0].bias.data.any()
