@@ -5,8 +5,7 @@ Every estimator keeps hyperparameters in ``__init__``, learns in
 class names match scikit-learn so one can be swapped for the other.
 """
 from .base import NotFittedError
-from .classification import (SVC, GaussianNB, KNeighborsClassifier,
-                             LinearSVC, LogisticRegression, MultinomialNB)
+from .classification import SVC, GaussianNB, KNeighborsClassifier, LinearSVC, LogisticRegression, MultinomialNB
 from .clustering import GaussianMixture, KMeans
 from .ensemble import RandomForestClassifier, RandomForestRegressor
 from .reduction import PCA, TSNE

@@ -48,7 +48,8 @@ backward_fn)`` (``ops.common.node``): the same contract without the ``Function``
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

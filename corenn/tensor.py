@@ -1,7 +1,8 @@
 """Tensor: an ndarray with an optional place in the autograd graph."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -197,8 +198,7 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
 
 # autograd (grad mode, the backward pass) and ops (behind the operators above and the methods
 # installed below) import Tensor from this module, so they are imported after the class.
-from . import autograd  # noqa: E402
-from . import ops  # noqa: E402
+from . import autograd, ops  # noqa: E402
 from .ops.methods import install as _install_methods  # noqa: E402
 
 _install_methods(Tensor)  # x.sum(), x.relu(), x.view(...) ...

@@ -6,9 +6,9 @@
 """
 from gymnasium.envs.registration import register, registry
 
+from envs.bit_flipping import BitFlippingEnv, make_bit_flipping
 from envs.goal_env import GoalEnv, goal_distance
 from envs.reach import ArmReachEnv, ik_joint_targets, scripted_action
-from envs.bit_flipping import BitFlippingEnv, make_bit_flipping
 
 __all__ = ["GoalEnv", "goal_distance", "ArmReachEnv", "BitFlippingEnv", "make_bit_flipping",
            "ik_joint_targets", "scripted_action"]

@@ -7,8 +7,8 @@ whole batch in one call. ``info`` is ignored (it may be a dict, a list of dicts 
 """
 from __future__ import annotations
 
-import numpy as np
 import gymnasium as gym
+import numpy as np
 from gymnasium import spaces
 
 GOAL_KEYS = ("observation", "achieved_goal", "desired_goal")

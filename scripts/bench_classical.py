@@ -42,9 +42,19 @@ import classical_ml as cm  # noqa: E402
 
 try:
     import sklearn
-    from sklearn import (cluster, datasets, decomposition, ensemble,  # noqa
-                         linear_model, manifold, mixture, naive_bayes,
-                         neighbors, svm, tree)
+    from sklearn import (  # noqa
+        cluster,
+        datasets,
+        decomposition,
+        ensemble,
+        linear_model,
+        manifold,
+        mixture,
+        naive_bayes,
+        neighbors,
+        svm,
+        tree,
+    )
     from sklearn.model_selection import train_test_split
 except ImportError:  # pragma: no cover
     sys.exit("bench_classical.py needs scikit-learn (pip install scikit-learn)")

@@ -5,8 +5,7 @@ import numbers
 
 import numpy as np
 
-from ..base import BaseEstimator, ClassifierMixin, \
-    check_classification_targets, check_X_y
+from ..base import BaseEstimator, ClassifierMixin, check_classification_targets, check_X_y
 
 _BLOCK = 1 << 22  # max elements of one query-by-train distance block
 

@@ -7,8 +7,7 @@ import numpy as np
 
 from corenn.utils.math_utils import softmax
 
-from ..base import check_classification_targets, check_positive, \
-    check_sample_weight, check_X_y
+from ..base import check_classification_targets, check_positive, check_sample_weight, check_X_y
 from ..optimize import lbfgs
 from ._linear_classifier import LinearClassifier
 

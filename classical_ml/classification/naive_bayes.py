@@ -5,8 +5,7 @@ import numpy as np
 
 from corenn.utils.math_utils import logsumexp
 
-from ..base import BaseEstimator, ClassifierMixin, \
-    check_classification_targets, check_positive, check_X_y
+from ..base import BaseEstimator, ClassifierMixin, check_classification_targets, check_positive, check_X_y
 
 
 class _BaseNB(ClassifierMixin, BaseEstimator):

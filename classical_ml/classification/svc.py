@@ -6,9 +6,15 @@ import warnings
 
 import numpy as np
 
-from ..base import BaseEstimator, ClassifierMixin, NotFittedError, \
-    check_classification_targets, check_positive, check_random_state, \
-    check_X_y
+from ..base import (
+    BaseEstimator,
+    ClassifierMixin,
+    NotFittedError,
+    check_classification_targets,
+    check_positive,
+    check_random_state,
+    check_X_y,
+)
 from .kernels import KERNELS, kernel_matrix
 from .platt import couple, fit_sigmoid, sigmoid_predict
 from .smo import smo_solve

@@ -5,8 +5,7 @@ import numbers
 
 import numpy as np
 
-from ..base import BaseEstimator, ClusterMixin, TransformerMixin, \
-    check_random_state
+from ..base import BaseEstimator, ClusterMixin, TransformerMixin, check_random_state
 
 
 def squared_distances(X: np.ndarray, C: np.ndarray,

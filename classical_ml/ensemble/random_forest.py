@@ -3,9 +3,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..base import BaseEstimator, ClassifierMixin, RegressorMixin, \
-    check_classification_targets, check_positive, check_random_state, \
-    check_X_y
+from ..base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    check_classification_targets,
+    check_positive,
+    check_random_state,
+    check_X_y,
+)
 from ..tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 

@@ -5,8 +5,7 @@ import numbers
 
 import numpy as np
 
-from ..base import BaseEstimator, TransformerMixin, check_array, \
-    check_is_fitted
+from ..base import BaseEstimator, TransformerMixin, check_array, check_is_fitted
 
 
 def svd_flip_rows(Vt: np.ndarray, U: np.ndarray | None = None):

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..base import BaseEstimator, RegressorMixin, check_sample_weight, \
-    check_X_y
+from ..base import BaseEstimator, RegressorMixin, check_sample_weight, check_X_y
 
 
 class LinearModel(RegressorMixin, BaseEstimator):

@@ -5,8 +5,14 @@ import numbers
 
 import numpy as np
 
-from ..base import BaseEstimator, ClassifierMixin, RegressorMixin, \
-    check_classification_targets, check_random_state, check_X_y
+from ..base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    check_classification_targets,
+    check_random_state,
+    check_X_y,
+)
 from .cart import _max_features, grow_tree
 
 

@@ -1,11 +1,36 @@
 """Functional forms (``import corenn.nn.functional as F``)."""
-from ..ops import (relu, leaky_relu, elu, prelu, sigmoid, log_sigmoid, tanh, hardtanh,  # noqa: F401
-                   gelu, silu, softplus, softmax, log_softmax, linear, logsumexp, pad,
-                   fused_linear, take_min)
-from .losses import (mse_loss, l1_loss, huber_loss, smooth_l1_loss, cross_entropy, nll_loss,  # noqa: F401
-                     binary_cross_entropy, binary_cross_entropy_with_logits)
 from .. import ops
 from ..creation import generator
+from ..ops import (  # noqa: F401
+    elu,
+    fused_linear,
+    gelu,
+    hardtanh,
+    leaky_relu,
+    linear,
+    log_sigmoid,
+    log_softmax,
+    logsumexp,
+    pad,
+    prelu,
+    relu,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    take_min,
+    tanh,
+)
+from .losses import (  # noqa: F401
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
 
 
 def dropout(x, p=0.5, training=True):
@@ -26,6 +51,6 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 
 def one_hot(indices, num_classes):
-    from ..utils.tensor_utils import one_hot as _one_hot
     from ..tensor import Tensor
+    from ..utils.tensor_utils import one_hot as _one_hot
     return Tensor(_one_hot(getattr(indices, "data", indices), num_classes))

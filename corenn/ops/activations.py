@@ -3,8 +3,8 @@ import math
 
 import numpy as np
 
-from .common import as_tensor, node
 from . import elementwise as ew
+from .common import as_tensor, node
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)

@@ -1,13 +1,16 @@
 """Install op methods on Tensor (``x.sum()``, ``x.relu()``, ``x.view(...)`` ...)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence, Union
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
 from . import activations as act
 from . import elementwise as ew
-from . import linalg, movement as mv, reduce as rd
+from . import linalg
+from . import movement as mv
+from . import reduce as rd
 
 if TYPE_CHECKING:
     from ..tensor import Tensor

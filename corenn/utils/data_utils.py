@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -129,7 +129,7 @@ class StandardScaler(_Scaler):
         self.mean_ = self.scale_ = self.var_ = None
         self.n_features_in_ = None
 
-    def fit(self, X) -> "StandardScaler":
+    def fit(self, X) -> StandardScaler:
         """Learn mean_/scale_ of shape (F,) from X of shape (N, F)."""
         X = self._check(X, fitting=True)
         self.n_features_in_ = X.shape[1]
@@ -165,7 +165,7 @@ class MinMaxScaler(_Scaler):
         self.data_min_ = self.data_max_ = self.scale_ = self.min_ = None
         self.n_features_in_ = None
 
-    def fit(self, X) -> "MinMaxScaler":
+    def fit(self, X) -> MinMaxScaler:
         """Learn per-feature data_min_/data_max_ of shape (F,) from X (N, F)."""
         X = self._check(X, fitting=True)
         self.n_features_in_ = X.shape[1]

@@ -3,7 +3,7 @@ to an input's shape by ``corenn.autograd.unbroadcast``)."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -20,8 +20,16 @@ import numpy as np
 import corenn
 
 from .callbacks import CallbackList, ProgressBarCallback, convert_callback
-from .checkpoint import (CheckpointError, check_space_matches, load_agent, save_agent, space_from_json, space_to_json,
-                         target_network_names, with_target_networks)
+from .checkpoint import (
+    CheckpointError,
+    check_space_matches,
+    load_agent,
+    save_agent,
+    space_from_json,
+    space_to_json,
+    target_network_names,
+    with_target_networks,
+)
 from .logger import Logger, configure_logger
 from .normalization import ObsNormalizer
 from .policies import ObsPreprocessor

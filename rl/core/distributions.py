@@ -61,7 +61,7 @@ class CategoricalDistribution(Distribution):
     def proba_distribution_net(self, latent_dim: int) -> nn.Module:
         return nn.Linear(latent_dim, self.action_dim)
 
-    def proba_distribution(self, action_logits: corenn.Tensor) -> "CategoricalDistribution":
+    def proba_distribution(self, action_logits: corenn.Tensor) -> CategoricalDistribution:
         self.log_probs = F.log_softmax(action_logits, -1)  # (B, A)
         return self
 
@@ -103,7 +103,7 @@ class DiagGaussianDistribution(Distribution):
         log_std = nn.Parameter(np.full(self.action_dim, log_std_init, np.float32))
         return mean_actions, log_std
 
-    def proba_distribution(self, mean_actions: corenn.Tensor, log_std: corenn.Tensor) -> "DiagGaussianDistribution":
+    def proba_distribution(self, mean_actions: corenn.Tensor, log_std: corenn.Tensor) -> DiagGaussianDistribution:
         """mean_actions: (B, D); log_std: (D,) or (B, D)."""
         self.mean = mean_actions
         self.log_std = log_std

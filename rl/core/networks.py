@@ -13,7 +13,7 @@ critics are evaluated with one batched matmul per layer:
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -8,7 +8,7 @@ every policy network reads (B, F).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import gymnasium as gym
 import numpy as np

@@ -8,7 +8,8 @@ across an episode boundary but still values what lies beyond a time limit.
 
 from __future__ import annotations
 
-from typing import Iterator, NamedTuple
+from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 

@@ -11,7 +11,8 @@ constant value they had at save time (see `schedule_to_json`).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = [
     "ConstantSchedule", "LinearSchedule", "get_schedule_fn", "linear_schedule", "constant_fn",

@@ -9,7 +9,8 @@ vector-level `gymnasium.wrappers.vector.RecordEpisodeStatistics` are in `infos["
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import gymnasium as gym
 import numpy as np

@@ -9,7 +9,7 @@ to the env's Box bounds (SB3's scale_action / unscale_action).
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import gymnasium as gym
 import numpy as np

@@ -11,7 +11,7 @@ rollout buffers store flat float32 features; a custom `features_extractor_class`
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import gymnasium as gym
 import numpy as np

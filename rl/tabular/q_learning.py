@@ -126,7 +126,7 @@ class QLearning:
         return save_tables(path, "QLearning", {"q_table": self.q_table}, metadata)
 
     @classmethod
-    def load(cls, path, env=None) -> "QLearning":
+    def load(cls, path, env=None) -> QLearning:
         """Rebuild an agent from `save`; env defaults to the saved env id."""
         tables, meta = load_tables(path, "QLearning")
         if env is None:

@@ -87,7 +87,7 @@ class ValueIteration:
                            {"V": self.V, "q_values": self.q_values, "policy": self.policy}, metadata)
 
     @classmethod
-    def load(cls, path, env=None) -> "ValueIteration":
+    def load(cls, path, env=None) -> ValueIteration:
         tables, meta = load_tables(path, "ValueIteration")
         env = meta.get("env_id") if env is None else env
         if env is None:

@@ -6,8 +6,7 @@ pytest.importorskip("sklearn")
 from sklearn import datasets, decomposition, manifold  # noqa: E402
 
 import classical_ml as cm  # noqa: E402
-from classical_ml.reduction.tsne import (conditional_probabilities,  # noqa
-                                         kl_gradient, squared_pairwise)
+from classical_ml.reduction.tsne import conditional_probabilities, kl_gradient, squared_pairwise  # noqa
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ import os
 import numpy as np
 import pytest
 
-from corenn.datasets import fashion_mnist as fm
 from corenn.datasets import IDXFormatError, load_fashion_mnist, load_mnist, read_idx, write_idx
+from corenn.datasets import fashion_mnist as fm
 
 FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 

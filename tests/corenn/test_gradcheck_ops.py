@@ -1,7 +1,8 @@
 """Every differentiable op gradient-checked in float64, over several shapes incl. broadcasting."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import corenn as cn
 from corenn import ops

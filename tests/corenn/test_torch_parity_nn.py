@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 import corenn as cn
-from corenn import nn
 import corenn.nn.functional as F
+from corenn import nn
 
 torch = pytest.importorskip("torch")
 tF = torch.nn.functional

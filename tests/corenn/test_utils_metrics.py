@@ -1,8 +1,17 @@
 import numpy as np
 import pytest
 
-from corenn.utils.metrics import (accuracy, confusion_matrix, f1_score, mae, mse, precision_recall_f1,
-                                  precision_score, r2_score, recall_score)
+from corenn.utils.metrics import (
+    accuracy,
+    confusion_matrix,
+    f1_score,
+    mae,
+    mse,
+    precision_recall_f1,
+    precision_score,
+    r2_score,
+    recall_score,
+)
 
 # hand-computed example: 3 classes
 Y_TRUE = np.array([0, 0, 0, 1, 1, 2, 2, 2, 2, 1])

@@ -11,7 +11,7 @@ import pytest
 
 import envs  # noqa: F401
 from envs.reach import ArmReachEnv, scripted_action
-from envs.rendering import ArmRenderer, GOAL
+from envs.rendering import GOAL, ArmRenderer
 
 
 def test_rgb_array_frame_shape_dtype_and_content():

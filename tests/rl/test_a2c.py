@@ -2,8 +2,9 @@
 import pytest
 
 from corenn import optim
-from .identity_envs import IdentityEnv, IdentityEnvBox
 from rl import A2C, evaluate_policy, make_vec_env
+
+from .identity_envs import IdentityEnv, IdentityEnvBox
 
 
 def test_sb3_defaults():

@@ -4,8 +4,16 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from rl.core.callbacks import (BaseCallback, CallbackList, CheckpointCallback, ConvertCallback, EvalCallback,
-                               ProgressBarCallback, StopTrainingOnRewardThreshold, convert_callback)
+from rl.core.callbacks import (
+    BaseCallback,
+    CallbackList,
+    CheckpointCallback,
+    ConvertCallback,
+    EvalCallback,
+    ProgressBarCallback,
+    StopTrainingOnRewardThreshold,
+    convert_callback,
+)
 from rl.core.evaluation import evaluate_policy, run_episodes
 from rl.core.vec_env import make_vec_env
 from tests.rl._fake_algo import FakeAlgo

@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from .identity_envs import IdentityEnv, IdentityEnvBox
 from rl import A2C, PPO, REINFORCE, make_vec_env
+
+from .identity_envs import IdentityEnv, IdentityEnvBox
 
 
 def _train(algo, make_env, seed, **kw):

@@ -1,9 +1,9 @@
 """Distributions: log_prob / entropy against direct formulas; sampling; gradients reach the parameters."""
 import math
 
+import gymnasium as gym
 import numpy as np
 import pytest
-import gymnasium as gym
 
 import corenn
 from rl.core.distributions import CategoricalDistribution, DiagGaussianDistribution, make_proba_distribution

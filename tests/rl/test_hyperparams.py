@@ -2,8 +2,7 @@ import inspect
 
 import pytest
 
-from rl.hyperparams import (available_algos, check_schedule, load_hyperparams, parse_cli_value, parse_literal,
-                            read_yaml)
+from rl.hyperparams import available_algos, check_schedule, load_hyperparams, parse_cli_value, parse_literal, read_yaml
 
 ALGOS = ["a2c", "ddpg", "dqn", "ppo", "reinforce", "sac", "td3"]
 TABULAR = ["qlearning", "value_iteration"]

@@ -9,8 +9,15 @@ import pytest
 import corenn
 from corenn import nn
 from corenn.nn.functional import fused_linear, take_min
-from rl.core.networks import (FusedLinear, FusedMLP, activation_key, activation_name, create_mlp, get_activation,
-                              init_orthogonal)
+from rl.core.networks import (
+    FusedLinear,
+    FusedMLP,
+    activation_key,
+    activation_name,
+    create_mlp,
+    get_activation,
+    init_orthogonal,
+)
 
 
 def _t(shape, seed, grad=True):

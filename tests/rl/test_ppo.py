@@ -1,8 +1,9 @@
 """PPO learns the identity envs; SB3 train/* tags; target_kl early stop; value clipping; schedules."""
 import pytest
 
-from .identity_envs import IdentityEnv, IdentityEnvBox
 from rl import PPO, evaluate_policy, make_vec_env
+
+from .identity_envs import IdentityEnv, IdentityEnvBox
 
 FAST = dict(n_steps=128, batch_size=64, n_epochs=4, learning_rate=3e-3)
 

@@ -2,9 +2,10 @@
 import numpy as np
 import pytest
 
-from .identity_envs import IdentityEnv
 from rl import REINFORCE, evaluate_policy, make_vec_env
 from rl.policy_gradient.reinforce import incomplete_tail_mask
+
+from .identity_envs import IdentityEnv
 
 
 def test_incomplete_tail_mask():

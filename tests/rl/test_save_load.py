@@ -6,9 +6,10 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from .identity_envs import IdentityEnv, IdentityEnvBox
 from rl import A2C, PPO, REINFORCE, make_vec_env
 from rl.core.checkpoint import CheckpointError
+
+from .identity_envs import IdentityEnv, IdentityEnvBox
 
 OBS = np.linspace(-1, 1, 10, dtype=np.float32).reshape(10, 1)
 

@@ -1,8 +1,7 @@
 """Schedules: constant, linear, rl-zoo strings, JSON round trip."""
 import pytest
 
-from rl.core.schedules import (LinearSchedule, get_schedule_fn, linear_schedule, schedule_from_json,
-                               schedule_to_json)
+from rl.core.schedules import LinearSchedule, get_schedule_fn, linear_schedule, schedule_from_json, schedule_to_json
 
 
 def test_constant_and_linear():

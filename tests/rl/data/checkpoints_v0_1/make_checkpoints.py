@@ -1,8 +1,12 @@
 """Checkpoints written by corenn 0.1.0 (before the rl layout change), with the actions they predict."""
-import json, numpy as np, gymnasium as gym
-import rl
-from rl import PPO, A2C, REINFORCE, DQN, DoubleDQN, DDPG, TD3, SAC, HerReplayBuffer
+import json
+
+import gymnasium as gym
+import numpy as np
+
 import envs  # noqa
+from rl import A2C, DDPG, DQN, PPO, REINFORCE, SAC, TD3, DoubleDQN, HerReplayBuffer
+
 out = "tests/rl/data/checkpoints_v0_1"
 small = dict(net_arch=[16, 16])
 cases = {
@@ -22,7 +26,6 @@ cases = {
 record = {}
 for name, (cls, env_id, kw, steps, save_kw) in cases.items():
     if env_id is None:
-        from envs.bit_flipping import BitFlippingEnv
         env_id = "corenn/BitFlipping-v0"
         env = gym.make(env_id, n_bits=4, continuous=True)
         pol = "MultiInputPolicy"
