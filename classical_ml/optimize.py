@@ -47,7 +47,9 @@ def lbfgs(fun_grad: Callable[[np.ndarray], tuple[float, np.ndarray]],
         d = -r
         slope = g.dot(d)
         if slope >= 0:  # not a descent direction: restart from steepest
-            s_hist.clear(); y_hist.clear(); rho_hist.clear()
+            s_hist.clear()
+            y_hist.clear()
+            rho_hist.clear()
             d = -g / max(np.linalg.norm(g), 1.0)
             slope = g.dot(d)
         step = 1.0
@@ -63,9 +65,13 @@ def lbfgs(fun_grad: Callable[[np.ndarray], tuple[float, np.ndarray]],
         y = g_new - g
         sy = s.dot(y)
         if sy > 1e-10 * max(1.0, y.dot(y)):
-            s_hist.append(s); y_hist.append(y); rho_hist.append(1.0 / sy)
+            s_hist.append(s)
+            y_hist.append(y)
+            rho_hist.append(1.0 / sy)
             if len(s_hist) > memory:
-                s_hist.pop(0); y_hist.pop(0); rho_hist.pop(0)
+                s_hist.pop(0)
+                y_hist.pop(0)
+                rho_hist.pop(0)
         converged_f = abs(f - f_new) <= 1e-12 * max(abs(f), abs(f_new), 1.0)
         x, f, g = x_new, f_new, g_new
         if converged_f:

@@ -12,7 +12,7 @@ import os
 import numpy as np
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-import pygame  # noqa: E402
+import pygame
 
 BACKGROUND = (245, 245, 240)
 GRID = (225, 225, 220)

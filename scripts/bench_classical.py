@@ -17,7 +17,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import sys
+import time
+import warnings
+from functools import partial
 
 
 def _set_threads(argv) -> None:
@@ -28,11 +32,9 @@ def _set_threads(argv) -> None:
         os.environ.setdefault(var, n)
 
 
+# BLAS reads its thread count when numpy is first imported, so the environment is set before
+# the imports below (hence their noqa: E402).
 _set_threads(sys.argv)
-
-import platform  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -42,7 +44,7 @@ import classical_ml as cm  # noqa: E402
 
 try:
     import sklearn
-    from sklearn import (  # noqa
+    from sklearn import (
         cluster,
         datasets,
         decomposition,
@@ -63,7 +65,7 @@ except ImportError:  # pragma: no cover
 def timed_fit(make, *args, repeats=3):
     """Fit a fresh model; return (model, best wall time in seconds)."""
     best, model = np.inf, None
-    for r in range(repeats):
+    for _ in range(repeats):
         m = make()
         t0 = time.perf_counter()
         m.fit(*args)
@@ -137,8 +139,8 @@ def _compare_seeds(label, ds, ours, ref, splits, repeats):
         warnings.simplefilter("ignore")
         for s, (Xtr, Xte, ytr, yte) in enumerate(splits):
             rep = repeats if s == 0 else 1
-            m_o, dt_o = timed_fit(lambda: ours(s), Xtr, ytr, repeats=rep)
-            m_r, dt_r = timed_fit(lambda: ref(s), Xtr, ytr, repeats=rep)
+            m_o, dt_o = timed_fit(partial(ours, s), Xtr, ytr, repeats=rep)
+            m_r, dt_r = timed_fit(partial(ref, s), Xtr, ytr, repeats=rep)
             if s == 0:
                 t_o, t_r = dt_o, dt_r
             acc_o.append(m_o.score(Xte, yte))
@@ -169,8 +171,8 @@ def regression_rows(repeats, seeds):
         r2_o, r2_r = [], []
         for s in range(seeds):
             rep = repeats if s == 0 else 1
-            m_o, dt_o = timed_fit(lambda: ours(s), *tr, repeats=rep)
-            m_r, dt_r = timed_fit(lambda: ref(s), *tr, repeats=rep)
+            m_o, dt_o = timed_fit(partial(ours, s), *tr, repeats=rep)
+            m_r, dt_r = timed_fit(partial(ref, s), *tr, repeats=rep)
             if s == 0:
                 t_o, t_r = dt_o, dt_r
             r2_o.append(m_o.score(*te))
@@ -197,10 +199,10 @@ def unsupervised_rows(quick, repeats):
     for cov in ("full", "diag"):
         rows.append(_compare(
             f"GaussianMixture(3, {cov}, n_init=5)", "iris", "mean log-lik",
-            lambda: cm.GaussianMixture(3, covariance_type=cov, n_init=5,
-                                       random_state=0),
-            lambda: mixture.GaussianMixture(3, covariance_type=cov, n_init=5,
-                                            random_state=0),
+            partial(cm.GaussianMixture, 3, covariance_type=cov, n_init=5,
+                    random_state=0),
+            partial(mixture.GaussianMixture, 3, covariance_type=cov, n_init=5,
+                    random_state=0),
             (iris,), lambda m: m.score(iris), repeats))
     pca_o, t_o = timed_fit(lambda: cm.PCA(10), digits, repeats=repeats)
     pca_r, t_r = timed_fit(lambda: decomposition.PCA(10, svd_solver="full"),

@@ -21,13 +21,13 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import envs  # noqa: E402,F401 - registers corenn/*
-import rl  # noqa: E402
-from rl.core.callbacks import BaseCallback  # noqa: E402
-from rl.core.dict_replay_buffer import DictReplayBuffer  # noqa: E402
-from rl.core.evaluation import run_episodes  # noqa: E402
-from rl.core.vec_env import make_vec_env  # noqa: E402
-from rl.hyperparams import load_hyperparams, preprocess_hyperparams  # noqa: E402
+import envs  # noqa: F401 - registers corenn/*
+import rl
+from rl.core.callbacks import BaseCallback
+from rl.core.dict_replay_buffer import DictReplayBuffer
+from rl.core.evaluation import run_episodes
+from rl.core.vec_env import make_vec_env
+from rl.hyperparams import load_hyperparams, preprocess_hyperparams
 
 ENV_ID = "corenn/ArmReach-v0"
 RUNS = {  # name: (algo, use HER, env steps)

@@ -14,15 +14,16 @@ import platform
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from corenn.nn import Parameter  # noqa: E402
-from corenn.nn.utils import clip_grad_norm_  # noqa: E402
-from corenn.optim import SGD, Adam, AdamW, RMSprop  # noqa: E402
+from corenn.nn import Parameter
+from corenn.nn.utils import clip_grad_norm_
+from corenn.optim import SGD, Adam, AdamW, RMSprop
 
 NETS = {"64-256-256-8": [(256, 64), (256,), (256, 256), (256,), (8, 256), (8,)],
         "17-64-64-6": [(64, 17), (64,), (64, 64), (64,), (6, 64), (6,)]}
@@ -96,10 +97,10 @@ def main():
         ours, theirs = make_params(rng, shapes)
         clip = torch.nn.utils.clip_grad_norm_
         cases = {
-            "corenn": lambda: clip_grad_norm_(ours, 1e9),
-            "torch foreach=False": lambda: clip(theirs, 1e9, foreach=False),
-            "torch foreach=True": lambda: clip(theirs, 1e9, foreach=True),
-            "torch default": lambda: clip(theirs, 1e9),
+            "corenn": partial(clip_grad_norm_, ours, 1e9),
+            "torch foreach=False": partial(clip, theirs, 1e9, foreach=False),
+            "torch foreach=True": partial(clip, theirs, 1e9, foreach=True),
+            "torch default": partial(clip, theirs, 1e9),
         }
         rows.append((f"clip_grad_norm_ {net}", bench(cases, args.blocks, args.block_ms)))
 
@@ -107,8 +108,8 @@ def main():
     lines = [
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"NumPy {np.__version__}, torch {torch.__version__} (threads={args.threads}), {args.clock} clock, "
-        f"{time.strftime('%Y-%m-%d')}, load average {load:.1f} -> {os.getloadavg()[0]:.1f}. Best (median) of {args.blocks} blocks, microseconds "
-        "per call; ratio = corenn best / fastest torch best.",
+        f"{time.strftime('%Y-%m-%d')}, load average {load:.1f} -> {os.getloadavg()[0]:.1f}. "
+        f"Best (median) of {args.blocks} blocks, microseconds per call; ratio = corenn best / fastest torch best.",
         "",
         "| operation | " + " | ".join(cols) + " | ratio |",
         "|---" * (len(cols) + 2) + "|",

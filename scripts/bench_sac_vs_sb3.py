@@ -29,9 +29,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import corenn  # noqa: E402
-import rl.off_policy_actor_critic.sac as sac_module  # noqa: E402
-from rl.off_policy_actor_critic.sac import SAC  # noqa: E402
+import corenn
+import rl.off_policy_actor_critic.sac as sac_module
+from rl.off_policy_actor_critic.sac import SAC
 
 COMMON = dict(learning_rate=3e-4, buffer_size=1_000_000, batch_size=256, tau=0.005, gamma=0.99, train_freq=1,
               gradient_steps=1, ent_coef="auto", policy_kwargs=dict(net_arch=[256, 256]))

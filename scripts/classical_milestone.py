@@ -19,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from classical_ml import TSNE, GaussianMixture  # noqa: E402
+from classical_ml import TSNE, GaussianMixture
 
 
 def make_blobs_2d(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -70,11 +70,14 @@ def plot_gmm(path: str, seed: int = 0) -> dict:
     ax.set_title(f"GaussianMixture(4, full) by EM: mean log-likelihood "
                  f"{gmm.score(X):.3f}\nellipses at 1, 2, 3 standard "
                  f"deviations; x = component means, w = weights")
-    ax.set_xlabel("x1"); ax.set_ylabel("x2"); ax.set_aspect("equal")
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    ax.set_aspect("equal")
     ks = list(bics)
     ax_bic.plot(ks, [bics[k] for k in ks], "o-")
     ax_bic.axvline(min(bics, key=bics.get), color="gray", ls=":")
-    ax_bic.set_xlabel("n_components"); ax_bic.set_ylabel("BIC (lower is better)")
+    ax_bic.set_xlabel("n_components")
+    ax_bic.set_ylabel("BIC (lower is better)")
     ax_bic.set_title("Model selection by BIC")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -111,7 +114,8 @@ def plot_tsne(path: str, n_points: int, seed: int = 0) -> dict:
     fig.colorbar(sc, ax=ax, ticks=range(10), label="digit")
     ax.set_title(f"Exact t-SNE of {len(X)} digits (perplexity 30): "
                  f"KL {model.kl_divergence_:.3f}, trustworthiness {tw:.3f}")
-    ax.set_xticks([]); ax.set_yticks([])
+    ax.set_xticks([])
+    ax.set_yticks([])
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

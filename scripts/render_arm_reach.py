@@ -15,11 +15,11 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-import gymnasium as gym  # noqa: E402
-import pygame  # noqa: E402
+import gymnasium as gym
+import pygame
 
-import envs  # noqa: E402,F401
-from envs.reach import scripted_action  # noqa: E402
+import envs  # noqa: F401 - registers corenn/*
+from envs.reach import scripted_action
 
 
 def save_frame(path: str, seed: int, steps: int, size: int) -> None:

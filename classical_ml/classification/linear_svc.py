@@ -105,5 +105,5 @@ class LinearSVC(LinearClassifier):
             if abs(step * slope) < 1e-14 * max(abs(f), 1.0):
                 return w, it
         warnings.warn("LinearSVC did not converge; increase max_iter.",
-                      RuntimeWarning)
+                      RuntimeWarning, stacklevel=2)
         return w, self.max_iter

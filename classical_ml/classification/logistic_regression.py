@@ -87,7 +87,7 @@ class LogisticRegression(LinearClassifier):
         if not converged:
             warnings.warn(f"LogisticRegression did not converge in "
                           f"{self.max_iter} iterations; increase max_iter "
-                          "or scale the data.", RuntimeWarning)
+                          "or scale the data.", RuntimeWarning, stacklevel=2)
         W = w.reshape(n_out, -1)
         self.coef_ = W[:, :d].copy()
         self.intercept_ = W[:, d].copy() if self.fit_intercept \

@@ -89,7 +89,8 @@ class SVC(ClassifierMixin, BaseEstimator):
                                        max_iter)
         if not ok:
             warnings.warn(f"SVC solver stopped after max_iter={self.max_iter}"
-                          " iterations before converging.", RuntimeWarning)
+                          " iterations before converging.", RuntimeWarning,
+                          stacklevel=2)
         return alpha, rho, it
 
     def fit(self, X, y):

@@ -168,7 +168,8 @@ class GaussianMixture(BaseEstimator):
         for _ in range(int(self.n_init)):
             self._m_step(X, self._initial_resp(X, rng))
             bound, converged, n_iter = -np.inf, False, 0
-            for n_iter in range(1, int(self.max_iter) + 1):
+            while n_iter < int(self.max_iter):
+                n_iter += 1
                 prev = bound
                 bound, log_resp = self._e_step(X)
                 self._m_step(X, np.exp(log_resp))
@@ -184,7 +185,7 @@ class GaussianMixture(BaseEstimator):
         if not self.converged_:
             warnings.warn("GaussianMixture did not converge; try a larger "
                           "max_iter or tol, or check the data.",
-                          RuntimeWarning)
+                          RuntimeWarning, stacklevel=2)
         self.lower_bound_ = best_bound
         pc = self.precisions_cholesky_
         if self.covariance_type in ("full", "tied"):

@@ -61,7 +61,8 @@ def lloyd(X: np.ndarray, centers: np.ndarray, max_iter: int, tol: float,
         X_sq = np.einsum("ij,ij->i", X, X)
     labels = None
     it = 0
-    for it in range(1, max_iter + 1):
+    while it < max_iter:
+        it += 1
         D = squared_distances(X, centers, X_sq)
         new_labels = D.argmin(axis=1)
         if labels is not None and np.array_equal(new_labels, labels):

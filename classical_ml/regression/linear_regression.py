@@ -58,7 +58,9 @@ class LinearRegression(LinearModel):
         coef = np.zeros((Xc.shape[1],) + yc.shape[1:])
         XtX = Xc.T @ Xc / n
         Xty = Xc.T @ yc / n
-        for it in range(1, self.max_iter + 1):
+        it = 0
+        while it < self.max_iter:
+            it += 1
             grad = XtX @ coef - Xty          # gradient of 0.5 * MSE
             if not np.isfinite(grad).all():
                 raise ValueError("Gradient descent diverged; lower "

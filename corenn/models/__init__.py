@@ -1,2 +1,4 @@
 """Model zoo built from corenn.nn."""
-from .mlp import MLP  # noqa: F401
+from .mlp import MLP
+
+__all__ = ["MLP"]

@@ -1,7 +1,7 @@
 """Functional forms (``import corenn.nn.functional as F``)."""
 from .. import ops
 from ..creation import generator
-from ..ops import (  # noqa: F401
+from ..ops import (
     elu,
     fused_linear,
     gelu,
@@ -21,7 +21,7 @@ from ..ops import (  # noqa: F401
     take_min,
     tanh,
 )
-from .losses import (  # noqa: F401
+from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
@@ -31,6 +31,17 @@ from .losses import (  # noqa: F401
     nll_loss,
     smooth_l1_loss,
 )
+
+__all__ = [
+    # activations and other ops, as in corenn.ops
+    "elu", "gelu", "hardtanh", "leaky_relu", "log_sigmoid", "log_softmax", "logsumexp", "prelu", "relu", "sigmoid",
+    "silu", "softmax", "softplus", "tanh", "linear", "fused_linear", "take_min", "pad",
+    # losses
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "huber_loss", "l1_loss", "mse_loss",
+    "nll_loss", "smooth_l1_loss",
+    # defined here
+    "dropout", "layer_norm", "one_hot",
+]
 
 
 def dropout(x, p=0.5, training=True):

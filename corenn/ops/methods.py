@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,7 +15,7 @@ from . import reduce as rd
 if TYPE_CHECKING:
     from ..tensor import Tensor
 
-Axis = Union[int, Sequence[int], None]
+Axis = int | Sequence[int] | None
 
 
 def _axis(axis: Axis, dim: Axis) -> Axis:

@@ -3,15 +3,15 @@
 from .data_utils import MinMaxScaler, StandardScaler, batch_iterator, train_val_test_split
 from .math_utils import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax, softplus
 from .metrics import (
-                      accuracy,
-                      confusion_matrix,
-                      f1_score,
-                      mae,
-                      mse,
-                      precision_recall_f1,
-                      precision_score,
-                      r2_score,
-                      recall_score,
+    accuracy,
+    confusion_matrix,
+    f1_score,
+    mae,
+    mse,
+    precision_recall_f1,
+    precision_score,
+    r2_score,
+    recall_score,
 )
 from .seeding import derive_seeds, make_rng, set_seed
 from .tensor_utils import assert_shape, broadcast_shapes, one_hot

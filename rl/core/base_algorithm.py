@@ -83,7 +83,8 @@ class BaseAlgorithm:
                            sde_sample_freq=(sde_sample_freq, -1))
         if isinstance(policy, str):
             if policy not in self.policy_aliases:
-                raise ValueError(f"unknown policy {policy!r} for {self.algo_name}; use one of {sorted(self.policy_aliases)}")
+                raise ValueError(f"unknown policy {policy!r} for {self.algo_name}; "
+                                 f"use one of {sorted(self.policy_aliases)}")
             self.policy_class = self.policy_aliases[policy]
             self.policy_name = policy
         else:
@@ -241,8 +242,8 @@ class BaseAlgorithm:
         """Episode returns/lengths (rollout/ep_*) and success flags from a vector step's infos."""
         if "_episode" in infos:
             mask = infos["_episode"]
-            for r, l in zip(infos["episode"]["r"][mask], infos["episode"]["l"][mask]):
-                self.ep_info_buffer.append({"r": float(r), "l": int(l)})
+            for ep_return, ep_length in zip(infos["episode"]["r"][mask], infos["episode"]["l"][mask]):
+                self.ep_info_buffer.append({"r": float(ep_return), "l": int(ep_length)})
             self._episode_num += int(mask.sum())
         final = infos.get("final_info", {})
         if "is_success" in final:
@@ -357,7 +358,10 @@ class BaseAlgorithm:
     @classmethod
     def load(cls, path, env=None, device: str = "auto", custom_objects: dict | None = None,
              print_system_info: bool = False, force_reset: bool = True, **kwargs):
-        """Rebuild an agent saved by `save`; `env` (optional) must have the same spaces; kwargs override hyperparameters."""
+        """Rebuild an agent saved by `save`.
+
+        `env` (optional) must have the same spaces; kwargs override hyperparameters.
+        """
         data, meta = load_agent(path, expected_algo=cls.algo_name)
         obs_space = space_from_json(meta["observation_space"])
         act_space = space_from_json(meta["action_space"])

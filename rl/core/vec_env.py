@@ -149,7 +149,7 @@ def env_id_of(env: Any) -> str | None:
     try:
         spec = env.unwrapped.get_attr("spec")[0]
         return getattr(spec, "id", None)
-    except Exception:  # noqa: BLE001 - async envs may not expose specs
+    except Exception:  # async envs may not expose specs
         return None
 
 

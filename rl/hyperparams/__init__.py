@@ -9,24 +9,24 @@ executed); resolution: `resolve`, which turns an entry into checked constructor 
 
 from .files import HYPERPARAMS_DIR, available_algos, load_hyperparams, read_yaml
 from .parsing import (
-                      ACTIVATIONS,
-                      OPTIMIZERS,
-                      HyperparameterError,
-                      check_schedule,
-                      parse_cli_value,
-                      parse_literal,
-                      parse_params,
-                      resolve_name,
+    ACTIVATIONS,
+    OPTIMIZERS,
+    HyperparameterError,
+    check_schedule,
+    parse_cli_value,
+    parse_literal,
+    parse_params,
+    resolve_name,
 )
 from .resolution import (
-                      UNSUPPORTED_KEYS,
-                      ResolvedHyperparams,
-                      accepted_kwargs,
-                      check_kwargs,
-                      make_action_noise,
-                      preprocess_hyperparams,
-                      resolve,
-                      takes_policy,
+    UNSUPPORTED_KEYS,
+    ResolvedHyperparams,
+    accepted_kwargs,
+    check_kwargs,
+    make_action_noise,
+    preprocess_hyperparams,
+    resolve,
+    takes_policy,
 )
 
 __all__ = ["HYPERPARAMS_DIR", "HyperparameterError", "available_algos", "read_yaml", "load_hyperparams",

@@ -140,7 +140,10 @@ class HerReplayBuffer(DictReplayBuffer):
 
     # ------------------------------------------------------------------ storing
     def add(self, obs: dict, next_obs: dict, action, reward, done, infos=None, truncated=None) -> None:
-        """Store one vector-env step (dicts of (n_envs, *shape) arrays); done = terminated | truncated ends the episode."""
+        """Store one vector-env step (dicts of (n_envs, *shape) arrays).
+
+        done = terminated | truncated ends the episode.
+        """
         done = np.asarray(done, bool).reshape(self.n_envs)
         pos = self.pos
         for e in np.flatnonzero(self.ep_length[pos] > 0):  # the slot overwritten is in a finished episode: drop it

@@ -29,7 +29,10 @@ def normalize(x: np.ndarray) -> np.ndarray:
 
 
 class PPO(OnPolicyAlgorithm):
-    """PPO-clip. policy: "MlpPolicy"; env: id, Env or vector env; schedulable: learning_rate, clip_range, clip_range_vf."""
+    """PPO-clip.
+
+    policy: "MlpPolicy"; env: id, Env or vector env; schedulable: learning_rate, clip_range, clip_range_vf.
+    """
 
     algo_name = "PPO"
     policy_aliases = {"MlpPolicy": ActorCriticPolicy, "MultiInputPolicy": ActorCriticPolicy}
@@ -68,8 +71,9 @@ class PPO(OnPolicyAlgorithm):
         policy, buf = self.policy, self.rollout_buffer
         policy.train(True)
         self._update_learning_rate(policy.optimizer)
-        clip_range = self.clip_range_fn(self._current_progress_remaining)
-        clip_range_vf = None if self.clip_range_vf_fn is None else self.clip_range_vf_fn(self._current_progress_remaining)
+        progress = self._current_progress_remaining
+        clip_range = self.clip_range_fn(progress)
+        clip_range_vf = None if self.clip_range_vf_fn is None else self.clip_range_vf_fn(progress)
         params = list(policy.parameters())
         entropy_losses, pg_losses, value_losses, clip_fractions = [], [], [], []
         continue_training = True

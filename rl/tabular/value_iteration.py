@@ -65,11 +65,12 @@ class ValueIteration:
             delta = np.abs(V_new - V).max()
             V = V_new
             if delta < self.theta:
+                self.iterations = iteration
                 break
         else:
             raise RuntimeError(f"value iteration did not converge in {self.max_iterations} iterations "
                                f"(last change {delta:.3g}); with gamma=1 the MDP may have no proper policy")
-        self.V, self.iterations = V, iteration
+        self.V = V
         self.q_values = R + self.gamma * (T @ V)
         self.policy = self.q_values.argmax(axis=1)
         return self

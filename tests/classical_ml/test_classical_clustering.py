@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 pytest.importorskip("sklearn")
-from sklearn import cluster, datasets, mixture  # noqa: E402
+from sklearn import cluster, datasets, mixture
 
-import classical_ml as cm  # noqa: E402
+import classical_ml as cm
 
 
 @pytest.fixture(scope="module")

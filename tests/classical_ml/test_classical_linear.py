@@ -2,12 +2,12 @@
 import numpy as np
 import pytest
 
-sklearn = pytest.importorskip("sklearn")
-from sklearn import datasets, linear_model, svm  # noqa: E402
+pytest.importorskip("sklearn")
+from sklearn import datasets, linear_model, svm
 
-import classical_ml as cm  # noqa: E402
+import classical_ml as cm
 
-from .conftest import DATASETS  # noqa: E402
+from .conftest import DATASETS
 
 
 @pytest.fixture(scope="module")

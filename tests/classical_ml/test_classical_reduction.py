@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 
 pytest.importorskip("sklearn")
-from sklearn import datasets, decomposition, manifold  # noqa: E402
+from sklearn import datasets, decomposition, manifold
 
-import classical_ml as cm  # noqa: E402
-from classical_ml.reduction.tsne import conditional_probabilities, kl_gradient, squared_pairwise  # noqa
+import classical_ml as cm
+from classical_ml.reduction.tsne import conditional_probabilities, kl_gradient, squared_pairwise
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 
 pytest.importorskip("sklearn")
-from sklearn import svm  # noqa: E402
+from sklearn import svm
 
-import classical_ml as cm  # noqa: E402
-from classical_ml.classification.kernels import kernel_matrix  # noqa: E402
-from classical_ml.classification.smo import smo_solve  # noqa: E402
+import classical_ml as cm
+from classical_ml.classification.kernels import kernel_matrix
+from classical_ml.classification.smo import smo_solve
 
 CASES = [("iris", {}), ("wine", {}), ("breast_cancer", {}),
          ("digits", {"n_max": 700})]

@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 
 pytest.importorskip("sklearn")
-from sklearn import datasets, ensemble, tree  # noqa: E402
+from sklearn import datasets, ensemble, tree
 
-import classical_ml as cm  # noqa: E402
+import classical_ml as cm
 
-from .conftest import DATASETS  # noqa: E402
+from .conftest import DATASETS
 
 
 @pytest.mark.parametrize("criterion", ["gini", "entropy"])

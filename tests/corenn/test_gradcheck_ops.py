@@ -165,7 +165,7 @@ def test_fused_cross_entropy_and_normalize():
     logits = cn.Tensor(arr((5, 4)), requires_grad=True)
     y = np.array([0, 3, 1, 1, 2])
     for kw in ({}, {"label_smoothing": 0.1}, {"reduction": "sum"}, {"reduction": "none"}):
-        cn.gradcheck(lambda z: ops.cross_entropy(z, y, **kw), [logits])
+        cn.gradcheck(lambda z, kw=kw: ops.cross_entropy(z, y, **kw), [logits])
     probs = np.random.default_rng(0).dirichlet(np.ones(4), size=5)
     cn.gradcheck(lambda z: ops.cross_entropy(z, probs), [logits])
     cn.gradcheck(lambda z: ops.cross_entropy(z, np.array([0, -100, 1, 2, -100])), [logits])

@@ -79,7 +79,10 @@ def test_param_groups_parity_with_torch():
     torch = pytest.importorskip("torch")
     params = make_params(np.float64)
     tparams = [torch.tensor(p.data.copy(), requires_grad=True) for p in params]
-    groups = lambda ps: [{"params": ps[:2]}, {"params": ps[2:], "lr": 0.1, "betas": (0.5, 0.9)}]
+
+    def groups(ps):
+        return [{"params": ps[:2]}, {"params": ps[2:], "lr": 0.1, "betas": (0.5, 0.9)}]
+
     opt = Adam(groups(params), lr=0.01)
     topt = torch.optim.Adam(groups(tparams), lr=0.01, foreach=False)
     for step in range(20):

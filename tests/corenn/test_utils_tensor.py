@@ -26,7 +26,8 @@ def test_broadcast_shapes_matches_numpy(shapes):
 
 
 def test_broadcast_shapes_error_names_shapes():
-    with pytest.raises(ValueError, match=r"shapes \(2, 3\), \(4,\) cannot be broadcast.*dimension -1 has sizes \[3, 4\]"):
+    with pytest.raises(ValueError,
+                       match=r"shapes \(2, 3\), \(4,\) cannot be broadcast.*dimension -1 has sizes \[3, 4\]"):
         broadcast_shapes((2, 3), (4,))
 
 

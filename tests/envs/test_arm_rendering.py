@@ -9,7 +9,7 @@ import numpy as np
 import pygame
 import pytest
 
-import envs  # noqa: F401
+import envs  # noqa: F401 - registers corenn/ArmReach-v0
 from envs.reach import ArmReachEnv, scripted_action
 from envs.rendering import GOAL, ArmRenderer
 

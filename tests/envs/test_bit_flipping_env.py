@@ -10,7 +10,7 @@ def test_spaces_and_reset():
     env = BitFlippingEnv(n_bits=7)
     obs, info = env.reset(seed=0)
     assert env.action_space == gym.spaces.Discrete(7)
-    for k, v in obs.items():
+    for v in obs.values():
         assert v.dtype == np.float32 and v.shape == (7,) and set(np.unique(v)) <= {0.0, 1.0}
     np.testing.assert_array_equal(obs["observation"], obs["achieved_goal"])
     assert not np.array_equal(obs["achieved_goal"], obs["desired_goal"]) and info["is_success"] == 0.0

@@ -9,7 +9,8 @@ from .identity_envs import IdentityEnv, IdentityEnvBox
 
 def test_sb3_defaults():
     model = A2C("MlpPolicy", "CartPole-v1")
-    assert (model.n_steps, model.gae_lambda, model.ent_coef, model.vf_coef, model.max_grad_norm) == (5, 1.0, 0.0, 0.5, 0.5)
+    defaults = (model.n_steps, model.gae_lambda, model.ent_coef, model.vf_coef, model.max_grad_norm)
+    assert defaults == (5, 1.0, 0.0, 0.5, 0.5)
     opt = model.policy.optimizer
     assert isinstance(opt, optim.RMSprop)
     group = opt.param_groups[0]

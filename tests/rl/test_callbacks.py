@@ -46,7 +46,7 @@ def test_convert_callback_kinds():
     rec = Recorder()
     assert convert_callback(rec) is rec
     assert isinstance(convert_callback([rec]), CallbackList)
-    assert isinstance(convert_callback(lambda l, g: True), ConvertCallback)
+    assert isinstance(convert_callback(lambda locals_, globals_: True), ConvertCallback)
     with pytest.raises(TypeError, match="callback must be"):
         convert_callback(3)
 

@@ -20,8 +20,9 @@ def fake_hyperparams(monkeypatch, tmp_path):
 
     def load(algo, env_id):
         if algo == "fake":
-            return {"n_timesteps": 64, "policy": "MlpPolicy", "n_envs": 2, "n_steps": 4,
-                    "learning_rate": "lin_0.001", "policy_kwargs": "dict(net_arch=[8], activation_fn=nn.Tanh)"}, "CartPole-v1"
+            entry = {"n_timesteps": 64, "policy": "MlpPolicy", "n_envs": 2, "n_steps": 4,
+                     "learning_rate": "lin_0.001", "policy_kwargs": "dict(net_arch=[8], activation_fn=nn.Tanh)"}
+            return entry, "CartPole-v1"
         return real(algo, env_id)
 
     monkeypatch.setattr(resolution, "load_hyperparams", load)
@@ -91,7 +92,8 @@ def test_train_enjoy_eval_with_fake_algo(tmp_path, capsys):
 
 def test_tensorboard_folder_and_resume_continue_curves(tmp_path, capsys):
     logs, tb = str(tmp_path / "logs"), str(tmp_path / "tb")
-    assert run("train", "--algo", "fake", "--env", "CartPole-v1", "-f", logs, "-tb", tb, "--eval-freq", "0", "-v", "0") == 0
+    assert run("train", "--algo", "fake", "--env", "CartPole-v1", "-f", logs, "-tb", tb,
+               "--eval-freq", "0", "-v", "0") == 0
     assert os.listdir(os.path.join(tb, "CartPole-v1")) == ["FAKE_1"]
     model = os.path.join(logs, "fake", "CartPole-v1_1", "CartPole-v1.npz")
     assert run("train", "--algo", "fake", "--env", "CartPole-v1", "-f", logs, "-tb", tb, "--eval-freq", "0",

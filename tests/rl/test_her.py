@@ -106,7 +106,8 @@ def test_rewards_are_recomputed_for_the_new_goals_in_one_call():
     assert calls == [400]  # one batched call for the relabelled 4/5 of the batch
     env = CountingGoalEnv()  # an independent instance: per-sample rewards
     for i in range(500):
-        expected = env.compute_reward(data.next_observations["achieved_goal"][i], data.observations["desired_goal"][i], {})
+        expected = env.compute_reward(data.next_observations["achieved_goal"][i],
+                                      data.observations["desired_goal"][i], {})
         assert data.rewards[i, 0] == expected
     assert (data.rewards[:400] == 0).any() and (data.rewards[:400] == -1).any()
     # real transitions keep their stored reward (-1) and termination flags (terminated only, never truncated)

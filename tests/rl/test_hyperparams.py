@@ -58,7 +58,7 @@ def test_tabular_entries(algo, env_id, hp):
 def test_policy_kwargs_resolve_to_corenn_classes():
     import corenn
 
-    for algo, env_id, hp in all_entries():
+    for _algo, _env_id, hp in all_entries():
         if "policy_kwargs" in hp:
             kwargs = parse_literal(hp["policy_kwargs"])
             if "activation_fn" in kwargs:
@@ -70,12 +70,14 @@ def test_required_entries_mirror_rl_zoo3():
     assert ppo == dict(n_envs=8, n_timesteps=1e5, policy="MlpPolicy", n_steps=32, batch_size=256, gae_lambda=0.8,
                        gamma=0.98, n_epochs=20, ent_coef=0.0, learning_rate="lin_0.001", clip_range="lin_0.2")
     pend, _ = load_hyperparams("ppo", "Pendulum-v1")
-    assert (pend["n_envs"], pend["n_steps"], pend["gae_lambda"], pend["gamma"], pend["n_epochs"]) == (4, 1024, 0.95, 0.9, 10)
+    assert ((pend["n_envs"], pend["n_steps"], pend["gae_lambda"], pend["gamma"], pend["n_epochs"])
+            == (4, 1024, 0.95, 0.9, 10))
     assert (pend["learning_rate"], pend["clip_range"], pend["ent_coef"]) == (1e-3, 0.2, 0.0)
     a2c, _ = load_hyperparams("a2c", "CartPole-v1")
     assert (a2c["n_envs"], a2c["ent_coef"]) == (8, 0.0)
     dqn, _ = load_hyperparams("dqn", "CartPole-v1")
-    assert (dqn["learning_rate"], dqn["train_freq"], dqn["gradient_steps"], dqn["target_update_interval"]) == (2.3e-3, 256, 128, 10)
+    assert ((dqn["learning_rate"], dqn["train_freq"], dqn["gradient_steps"], dqn["target_update_interval"])
+            == (2.3e-3, 256, 128, 10))
     for name in MUJOCO:
         env_id = f"{name}-v5"
         sac, entry = load_hyperparams("sac", env_id)
@@ -83,7 +85,8 @@ def test_required_entries_mirror_rl_zoo3():
         if name != "InvertedPendulum":
             assert sac["learning_starts"] == 10000
         td3, _ = load_hyperparams("td3", env_id)
-        assert (td3["noise_type"], td3["noise_std"], td3["learning_rate"], td3["learning_starts"]) == ("normal", 0.1, 1e-3, 10000)
+        assert ((td3["noise_type"], td3["noise_std"], td3["learning_rate"], td3["learning_starts"])
+                == ("normal", 0.1, 1e-3, 10000))
         assert parse_literal(td3["policy_kwargs"], resolve=names_only) == {"net_arch": [400, 300]}
         for algo in ("ppo", "a2c", "ddpg"):
             assert load_hyperparams(algo, env_id)[1] == env_id
@@ -91,7 +94,8 @@ def test_required_entries_mirror_rl_zoo3():
         her, _ = load_hyperparams(algo, "corenn/ArmReach-v0")
         assert her["replay_buffer_class"] == "HerReplayBuffer" and her["policy"] == "MultiInputPolicy"
         assert parse_literal(her["replay_buffer_kwargs"]) == {"goal_selection_strategy": "future", "n_sampled_goal": 4}
-        assert (her["gamma"], her["learning_rate"], her["learning_starts"], her["normalize"]) == (0.95, 1e-3, 1000, True)
+        assert ((her["gamma"], her["learning_rate"], her["learning_starts"], her["normalize"])
+                == (0.95, 1e-3, 1000, True))
     assert load_hyperparams("ppo", "Acrobot-v1")[1] == "default"
 
 
@@ -133,7 +137,7 @@ def test_cli_values_and_schedules():
 
 def test_schedules_work_with_the_algorithms_reader():
     schedules = pytest.importorskip("rl.core.schedules")
-    for algo, env_id, hp in all_entries():
+    for _algo, _env_id, hp in all_entries():
         for key in SCHEDULED:
             if key in hp:
                 fn = schedules.get_schedule_fn(hp[key])

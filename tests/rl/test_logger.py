@@ -111,7 +111,8 @@ def test_no_torch_imported():
 
     code = ("import sys, rl.core.logger, rl.core.callbacks, rl.core.replay_buffer, rl.core.noise, rl.cli; "
             "assert 'torch' not in sys.modules and 'tensorflow' not in sys.modules")
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    repo_root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=repo_root)
 
 
 def test_progress_bar_runs():

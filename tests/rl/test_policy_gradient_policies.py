@@ -11,9 +11,10 @@ from rl.core.schedules import get_schedule_fn
 from rl.policy_gradient.policies import ActorCriticPolicy
 
 BOX4 = gym.spaces.Box(-1, 1, (4,), np.float32)
+DISCRETE2 = gym.spaces.Discrete(2)
 
 
-def _policy(action_space=gym.spaces.Discrete(2), obs_space=BOX4, **kw):
+def _policy(action_space=DISCRETE2, obs_space=BOX4, **kw):
     return ActorCriticPolicy(obs_space, action_space, get_schedule_fn(1e-3), **kw)
 
 
