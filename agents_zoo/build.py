@@ -57,7 +57,7 @@ def train_one(algo, env_id, seed, n_timesteps, episodes, extra, make_gif):
 def store_agent(algo, env_id, model_path, hyperparameters, command, seconds, episodes, note=None):
     """Copy a trained agent into the zoo (compact), measure it and write its metadata.json."""
     model = ALGOS[algo].load(model_path)
-    target = agents_zoo.agent_dir(algo, env_id)
+    target = agents_zoo.new_agent_dir(algo, env_id)
     os.makedirs(target, exist_ok=True)
     model.save(os.path.join(target, "model.npz"), exclude=COMPACT)
     seed = int(model.seed or 0)
@@ -87,6 +87,8 @@ def command_from_args(folder):
     words = ["python", "-m", "rl", "train"]
     for action in subcommand_parser("train")._actions:
         if not action.option_strings or action.dest not in saved or saved[action.dest] == action.default:
+            continue
+        if action.dest == "n_envs" and not saved[action.dest]:  # 0 meant "from the YAML" before None did
             continue
         value, flag = saved[action.dest], action.option_strings[-1] if action.dest != "params" else "-params"
         if action.nargs == 0:  # store_true

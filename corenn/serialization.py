@@ -3,24 +3,47 @@
 The archive holds one ``.npy`` member per array (named after its place in the
 structure) and a JSON header under ``__corenn__`` that describes the structure,
 the plain values (numbers, strings, bools, None) and each array's dtype and shape.
+
+``load`` checks sizes before it reads data: every member's size in the zip directory
+and its ``.npy`` header must agree with the JSON table, so a member that would inflate
+beyond what the table declares (a decompression bomb) is refused unread; ``check=``
+lets a caller inspect the declared shapes (:class:`ArraySpec`) before any array is read.
 """
 import errno
 import json
 import os
 import re
 import secrets
+import time
 import zipfile
-import zlib
+from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["save", "load", "CheckpointError"]
+__all__ = ["save", "load", "CheckpointError", "ArraySpec", "remove_stale_temporary_files"]
 
 HEADER = "__corenn__"
 FORMAT = "corenn-checkpoint"
 VERSION = 1
+MAX_HEADER_BYTES = 64 * 2**20  # the JSON header member (structure, plain values, table)
+STALE_TMP_SECONDS = 600  # a temporary file untouched this long belongs to no live save
 _ZIP_MAGIC = b"PK\x03\x04"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]")
+_DTYPE_KINDS = "biufcmMUS"  # no objects, no structured or sub-array dtypes
+
+
+class ArraySpec(NamedTuple):
+    """What the file declares for one array (given to ``load(check=...)`` in place of the data)."""
+
+    dtype: np.dtype
+    shape: tuple
+
+    @property
+    def nbytes(self) -> int:
+        n = self.dtype.itemsize
+        for d in self.shape:
+            n *= d
+        return n
 
 
 class CheckpointError(ValueError):
@@ -99,8 +122,10 @@ def save(obj, f, *, compress=False):
 
     ``obj`` is a nested dict/list/tuple of ndarrays, NumPy scalars, Tensors (their
     ``.data`` is stored; they load back as ndarrays), numbers, strings, bools and None.
-    A path is written atomically: a temporary file in the same directory is
-    fsynced and then renamed over ``f``, so a failure leaves an old file intact.
+    A path is written atomically: a temporary file ``.<name>.<pid>.<random>.tmp`` in the
+    same directory is fsynced and then renamed over ``f``, so a failure leaves an old
+    file intact. Temporary files of the same target left by killed saves (their process
+    is gone, or they are older than ``STALE_TMP_SECONDS``) are removed first.
     """
     enc = _Encoder()
     tree = enc.encode(obj, [])
@@ -110,7 +135,9 @@ def save(obj, f, *, compress=False):
         return
     path = os.fspath(f)
     folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
+    base = os.path.basename(path)
+    remove_stale_temporary_files(path)
+    tmp = os.path.join(folder, f".{base}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -127,6 +154,54 @@ def save(obj, f, *, compress=False):
     _fsync_dir(folder)
 
 
+def remove_stale_temporary_files(path) -> list:
+    """Delete the temporary files that earlier, interrupted saves of ``path`` left behind.
+
+    Only files named like this target's temporary files are candidates (other targets in
+    the folder are never touched), and only stale ones go: their writing process is gone,
+    or they were not modified for ``STALE_TMP_SECONDS``. Returns the paths removed.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    pattern = re.compile(r"\." + re.escape(os.path.basename(path)) + r"\.(?:(\d+)\.)?[0-9a-f]{12}\.tmp")
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    removed = []
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match is None:
+            continue
+        full = os.path.join(folder, name)
+        try:
+            age = time.time() - os.stat(full).st_mtime
+        except OSError:
+            continue
+        pid = None if match.group(1) is None else int(match.group(1))
+        if age > STALE_TMP_SECONDS or (pid is not None and not _process_alive(pid)):
+            try:
+                os.unlink(full)
+                removed.append(full)
+            except OSError:
+                pass
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name != "posix":  # no cheap check: rely on the file's age
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True
+    return True
+
+
 def _fsync_dir(folder):
     try:
         fd = os.open(folder, os.O_RDONLY)
@@ -140,11 +215,17 @@ def _fsync_dir(folder):
         os.close(fd)
 
 
-def load(f):
+def load(f, *, check=None):
     """Read what :func:`save` wrote. Raises FileNotFoundError for a missing path and
-    :class:`CheckpointError` (a ValueError) for a truncated, corrupted or foreign file."""
+    :class:`CheckpointError` (a ValueError) for a truncated, corrupted or foreign file.
+
+    Before any array data is read, every member's declared size and ``.npy`` header are
+    checked against the JSON table, and ``check(skeleton)`` (if given) is called with the
+    structure in which every array is an :class:`ArraySpec`; it may raise to refuse the
+    file (its exception propagates unchanged).
+    """
     if hasattr(f, "read"):
-        return _load(f, repr(getattr(f, "name", f)))
+        return _load(f, repr(getattr(f, "name", f)), check)
     path = os.fspath(f)
     try:
         fh = open(path, "rb")
@@ -152,63 +233,154 @@ def load(f):
         hint = f" (there is a '{path}.npz')" if os.path.exists(path + ".npz") else ""
         raise FileNotFoundError(errno.ENOENT, f"checkpoint file not found{hint}", path) from None
     with fh:
-        return _load(fh, repr(path))
+        return _load(fh, repr(path), check)
 
 
-def _load(fh, label):
+def _load(fh, label, check):
     magic = fh.read(len(_ZIP_MAGIC))
     fh.seek(-len(magic), os.SEEK_CUR)
     if not magic:
         raise CheckpointError(f"checkpoint {label} is empty")
     if magic != _ZIP_MAGIC:
         raise CheckpointError(f"checkpoint {label} is not an .npz archive written by corenn.save")
+    # zipfile and NumPy's .npy header parser raise many exception types on damaged bytes (BadZipFile,
+    # ValueError, SyntaxError, tokenize.TokenError, NotImplementedError, ...): all mean a corrupted file.
     try:
-        with np.load(fh, allow_pickle=False) as npz:
-            if HEADER not in npz.files:
-                raise CheckpointError(f"checkpoint {label} has no '{HEADER}' header entry; "
-                                      "it was not written by corenn.save")
-            header = json.loads(str(npz[HEADER][()]))
-            if not isinstance(header, dict) or header.get("format") != FORMAT:
-                raise CheckpointError(f"checkpoint {label} has a header of an unknown format")
-            if header.get("version") != VERSION:
-                raise CheckpointError(f"checkpoint {label} has format version "
-                                      f"{header.get('version')!r}; this corenn reads {VERSION}")
-            table = header["arrays"]
-            extra = sorted(set(npz.files) - set(table) - {HEADER})
-            if extra:
-                raise CheckpointError(f"checkpoint {label} has unexpected entries {extra}")
-            arrays = {}
-            for name, (dtype, shape) in table.items():
-                if name not in npz.files:
-                    raise CheckpointError(f"checkpoint {label} is missing the array '{name}'")
-                arr = npz[name]
-                if str(arr.dtype) != dtype or list(arr.shape) != shape:
-                    raise CheckpointError(
-                        f"checkpoint {label}: array '{name}' has dtype {arr.dtype} and shape "
-                        f"{arr.shape}, but the header says {dtype} and {tuple(shape)}")
-                arrays[name] = arr
-            return _decode(header["tree"], arrays)
-    except CheckpointError:
+        zf = zipfile.ZipFile(fh)
+    except MemoryError:
         raise
-    except (zipfile.BadZipFile, ValueError, TypeError, KeyError, IndexError, EOFError,
-            OSError, UnicodeDecodeError, RuntimeError, AttributeError, zlib.error) as e:
-        raise CheckpointError(f"checkpoint {label} is corrupted or truncated "
-                              f"({type(e).__name__}: {e})") from e
+    except Exception as e:
+        raise _corrupted(label, e) from e
+    with zf:
+        try:
+            tree, members, specs = _read_header(zf, label)
+            skeleton = _decode(tree, specs, skeleton=True) if check is not None else None
+        except (CheckpointError, MemoryError):
+            raise
+        except Exception as e:
+            raise _corrupted(label, e) from e
+        if check is not None:
+            check(skeleton)
+        try:
+            arrays = {name: _read_data(zf, members[name], label) for name in specs}
+            return _decode(tree, arrays)
+        except (CheckpointError, MemoryError):
+            raise
+        except Exception as e:
+            raise _corrupted(label, e) from e
 
 
-def _decode(node, arrays):
+def _corrupted(label, e):
+    return CheckpointError(f"checkpoint {label} is corrupted or truncated ({type(e).__name__}: {e})")
+
+
+def _read_header(zf, label):
+    """-> (tree, {name: ZipInfo}, {name: ArraySpec}) after checking every member's declared size."""
+    members = {}
+    for info in zf.infolist():
+        name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+        if name in members:
+            raise CheckpointError(f"checkpoint {label} is corrupted: the archive lists '{info.filename}' twice")
+        members[name] = info
+    if HEADER not in members:
+        raise CheckpointError(f"checkpoint {label} has no '{HEADER}' header entry; "
+                              "it was not written by corenn.save")
+    info = members[HEADER]
+    if info.file_size > MAX_HEADER_BYTES:
+        raise CheckpointError(f"checkpoint {label} has a {info.file_size}-byte header; "
+                              f"the limit is {MAX_HEADER_BYTES} bytes")
+    dtype, shape = _member_header(zf, info, label, HEADER)
+    if dtype.kind != "U" or shape != ():
+        raise CheckpointError(f"checkpoint {label} is corrupted: its header entry is not a JSON string")
+    header = json.loads(str(_read_data(zf, info, label)[()]))
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise CheckpointError(f"checkpoint {label} has a header of an unknown format")
+    if header.get("version") != VERSION:
+        raise CheckpointError(f"checkpoint {label} has format version "
+                              f"{header.get('version')!r}; this corenn reads {VERSION}")
+    table = header.get("arrays")
+    if not isinstance(table, dict):
+        raise CheckpointError(f"checkpoint {label} is corrupted: its header has no array table")
+    extra = sorted(set(members) - set(table) - {HEADER})
+    if extra:
+        raise CheckpointError(f"checkpoint {label} has unexpected entries {extra}")
+    specs = {}
+    for name, entry in table.items():
+        spec = _table_spec(label, name, entry)
+        if name not in members:
+            raise CheckpointError(f"checkpoint {label} is missing the array '{name}'")
+        dtype, shape = _member_header(zf, members[name], label, name)
+        if dtype != spec.dtype or shape != spec.shape:
+            raise CheckpointError(
+                f"checkpoint {label} is corrupted: array '{name}' has dtype {dtype} and shape "
+                f"{shape}, but the header says {spec.dtype} and {spec.shape}")
+        specs[name] = spec
+    return header.get("tree"), members, specs
+
+
+def _table_spec(label, name, entry) -> ArraySpec:
+    ok = isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str) \
+        and isinstance(entry[1], list) and len(entry[1]) <= 32 \
+        and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in entry[1])
+    if not ok:
+        raise CheckpointError(f"checkpoint {label} is corrupted: the table entry of '{name}' is "
+                              f"{str(entry)[:80]}, not [dtype, shape]")
+    try:
+        dtype = np.dtype(entry[0])
+    except (TypeError, ValueError, SyntaxError) as e:
+        raise CheckpointError(f"checkpoint {label}: array '{name}' has an unknown dtype {entry[0]!r}") from e
+    if dtype.kind not in _DTYPE_KINDS or dtype.subdtype is not None or dtype.names is not None:
+        raise CheckpointError(f"checkpoint {label}: array '{name}' has an unsupported dtype {entry[0]!r} "
+                              "(numbers, bools and strings only)")
+    return ArraySpec(dtype, tuple(entry[1]))
+
+
+def _member_header(zf, info, label, name):
+    """Read one member's .npy header (not its data) and check its size in the zip directory."""
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise CheckpointError(f"checkpoint {label}: array '{name}' uses an unsupported compression")
+    with zf.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(member)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(member)
+        else:
+            raise CheckpointError(f"checkpoint {label}: array '{name}' has .npy format version {version}")
+        header_len = member.tell()
+    if dtype.hasobject:
+        raise CheckpointError(f"checkpoint {label} is corrupted: array '{name}' holds Python objects "
+                              "(never unpickled)")
+    declared = ArraySpec(dtype, tuple(shape))
+    if info.file_size != header_len + declared.nbytes:
+        raise CheckpointError(
+            f"checkpoint {label} is corrupted: array '{name}' occupies {info.file_size} bytes in the "
+            f"archive, but its dtype {dtype} and shape {tuple(shape)} need {header_len + declared.nbytes}")
+    return dtype, tuple(shape)
+
+
+def _read_data(zf, info, label):
+    with zf.open(info) as member:
+        return np.lib.format.read_array(member, allow_pickle=False)
+
+
+def _decode(node, arrays, skeleton=False):
     if node is None or isinstance(node, (bool, int, float, str)):
         return node
     if isinstance(node, dict) and len(node) == 1:
         (tag, value), = node.items()
-        if tag == "a":
-            return arrays[value]
-        if tag == "s":
-            return arrays[value][()]
-        if tag == "d":
-            return {k: _decode(v, arrays) for k, v in value}
-        if tag == "l":
-            return [_decode(v, arrays) for v in value]
-        if tag == "t":
-            return tuple(_decode(v, arrays) for v in value)
+        if tag in ("a", "s"):
+            if not isinstance(value, str) or value not in arrays:
+                raise ValueError(f"structure node refers to an unknown array {str(value)[:80]!r}")
+            return arrays[value] if tag == "a" or skeleton else arrays[value][()]
+        if tag == "d" and isinstance(value, list):
+            out = {}
+            for item in value:
+                if not isinstance(item, list) or len(item) != 2 or isinstance(item[0], (list, dict)):
+                    raise ValueError(f"malformed dict entry {str(item)[:80]!r}")
+                out[item[0]] = _decode(item[1], arrays, skeleton)
+            return out
+        if tag in ("l", "t") and isinstance(value, list):
+            items = [_decode(v, arrays, skeleton) for v in value]
+            return items if tag == "l" else tuple(items)
     raise ValueError(f"malformed structure node {str(node)[:80]!r}")

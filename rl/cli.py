@@ -7,7 +7,8 @@
 Runs live in {log-folder}/{algo}/{env}_{N}/ with {env}.npz (final model), best_model.npz,
 rl_model_{steps}_steps.npz checkpoints, config.yml and, unless -tb is given, TensorBoard logs.
 Without a run, enjoy and eval load a pretrained agent from the installed agent sources (rl.pretrained:
-agents_zoo, for one); `python -m rl zoo` lists them.
+agents_zoo, for one); `python -m rl zoo` lists them. A user mistake ends in one line `error: ...`
+and exit status 2, before anything is created (rl.cli_checks); run folders are made in rl.cli_runs.
 """
 
 from __future__ import annotations
@@ -15,27 +16,40 @@ from __future__ import annotations
 import argparse
 import inspect
 import os
-import re
-import signal
 import sys
 
 import gymnasium as gym
 import numpy as np
-import yaml
 
-from rl.core.logger import get_latest_run_id
+from rl.cli_checks import (
+    SEED,
+    ArgumentParser,
+    CLIError,
+    build_agent,
+    check_agent_fits_env,
+    check_output_file,
+    check_param_ranges,
+    check_reserved_params,
+    check_writable_folder,
+    int_arg,
+    load_agent_file,
+    make_env_checked,
+    parse_env_kwargs,
+)
+from rl.cli_runs import (
+    create_run_folder,
+    learn_and_save,
+    load_trained_agent,
+    next_run_folder,
+    replay_buffer_path_for,
+    run_folder,
+    safe_env_name,
+)
 from rl.hyperparams import HyperparameterError, ResolvedHyperparams, available_algos, parse_params, resolve
 from rl.pretrained import agent_sources, load_pretrained, source_title
 
-__all__ = ["main", "build_parser", "subcommand_parser", "CLIError", "safe_env_name", "run_folder"]
-
-class CLIError(Exception):
-    """A user-facing error: printed as 'error: ...' with exit status 2."""
-
-
-def safe_env_name(env_id: str) -> str:
-    """Folder-safe env name: 'corenn/ArmReach-v0' -> 'corenn-ArmReach-v0'."""
-    return re.sub(r"[^A-Za-z0-9_.\-]", "-", env_id)
+__all__ = ["main", "build_parser", "subcommand_parser", "CLIError", "safe_env_name", "run_folder",
+           "replay_buffer_path_for"]
 
 
 def ensure_registered(env_id: str) -> None:
@@ -46,7 +60,8 @@ def ensure_registered(env_id: str) -> None:
         except ImportError:
             pass
     if env_id not in gym.registry:
-        close = [k for k in gym.registry if k.lower().startswith(env_id.split("-")[0].lower())][:5]
+        prefix = env_id.split("-")[0].lower()
+        close = [k for k in gym.registry if prefix and k.lower().startswith(prefix)][:5]
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise CLIError(f"unknown environment {env_id!r}{hint}")
 
@@ -66,28 +81,17 @@ def get_algo_class(name: str, algos: dict):
     return algos[name]
 
 
-def run_folder(log_folder: str, algo: str, env_id: str, exp_id: int = 0) -> str:
-    """{log_folder}/{algo}/{env}_{exp_id}, the latest run for exp_id=0; CLIError if missing."""
-    root = os.path.join(log_folder, algo)
-    name = safe_env_name(env_id)
-    exp_id = get_latest_run_id(root, name) if exp_id == 0 else exp_id
-    folder = os.path.join(root, f"{name}_{exp_id}")
-    if exp_id == 0 or not os.path.isdir(folder):
-        raise CLIError(f"no trained {algo} agent for {env_id} in {os.path.join(root, name + '_N')}; "
-                       f"train one first: python -m rl train --algo {algo} --env {env_id} -f {log_folder}")
-    return folder
-
-
 def load_model(args, algos):
     """The trained agent named by --algo/--env/-f/--exp-id (or a pretrained one, if no run exists)."""
     algo_cls = get_algo_class(args.algo, algos)
     try:
         folder = run_folder(args.log_folder, args.algo, args.env, args.exp_id)
     except CLIError as err:
-        if args.exp_id != 0:
+        if args.exp_id != 0 or args.load_best or args.load_checkpoint is not None:  # a local run was asked for
             raise
         try:
-            model, source = load_pretrained(args.algo, args.env)
+            model, source = load_agent_file(lambda: load_pretrained(args.algo, args.env),
+                                            prefix=f"the pretrained {args.algo} agent for {args.env}")
         except KeyError:  # no agent source has one either: report the missing run
             raise err from None
         print(f"No local run found; loaded {args.algo} on {args.env} from the {source_title(source)}")
@@ -100,73 +104,34 @@ def load_model(args, algos):
         present = sorted(f for f in os.listdir(folder) if f.endswith(".npz"))
         raise CLIError(f"{path} does not exist; the run folder holds: {', '.join(present) or 'no models'}")
     print(f"Loading {path}")
-    return algo_cls.load(path)
+    return load_agent_file(lambda: algo_cls.load(path), path)
 
 
-def _new_run_folder(args) -> tuple[str, str]:
-    env_name = safe_env_name(args.env)
-    log_root = os.path.join(args.log_folder, args.algo)
-    save_path = os.path.join(log_root, f"{env_name}_{get_latest_run_id(log_root, env_name) + 1}")
-    os.makedirs(save_path, exist_ok=True)
-    return save_path, os.path.join(save_path, f"{env_name}.npz")
-
-
-def _write_config(args, save_path: str, entry: str, config: dict) -> None:
-    with open(os.path.join(save_path, "config.yml"), "w") as fh:
-        yaml.safe_dump({"algo": args.algo, "env": args.env, "hyperparams_entry": entry, "hyperparams": config}, fh)
-    with open(os.path.join(save_path, "args.yml"), "w") as fh:
-        yaml.safe_dump(vars(args), fh)
-
-
-def replay_buffer_path_for(model_path: str) -> str:
-    """Where the replay buffer of an agent file lives: {env}.npz -> replay_buffer.npz in the same
-    folder; a checkpoint rl_model_{N}_steps.npz -> rl_model_replay_buffer_{N}_steps.npz."""
-    folder, name = os.path.split(model_path)
-    match = re.fullmatch(r"(.*)_(\d+_steps)(\.npz)?", name)
-    if match:
-        return os.path.join(folder, f"{match.group(1)}_replay_buffer_{match.group(2)}.npz")
-    return os.path.join(folder, "replay_buffer.npz")
-
-
-def _interrupt_on_sigterm(signum, frame):
-    raise KeyboardInterrupt
-
-
-def _learn_and_save(model, model_path: str, learn) -> int:
-    """Run `learn()`; Ctrl-C (or SIGTERM, e.g. a job scheduler's) stops it and still saves.
-    Returns the exit status (130 after an interruption)."""
-    status = 0
-    previous = signal.getsignal(signal.SIGTERM)
-    try:
-        signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
-    except ValueError:  # not the main thread: leave SIGTERM alone
-        previous = None
-    try:
-        learn()
-    except KeyboardInterrupt:
-        print(f"\nInterrupted at {getattr(model, 'num_timesteps', '?')} timesteps: saving a checkpoint before exiting")
-        status = 130
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-        model.save(model_path)
-    print(f"Model saved to {model_path}")
-    return status
-
-
-def _train_tabular(args, algo_cls, hp: ResolvedHyperparams) -> int:
+def _train_tabular(args, algo_cls, hp: ResolvedHyperparams, resolve_with, overrides: dict, raw: dict) -> int:
     """QLearning / ValueIteration: one plain env, no callbacks or TensorBoard."""
     if args.trained_agent:
         raise CLIError(f"-i is not supported for the tabular agent {algo_cls.__name__}")
-    kwargs, config = dict(hp.kwargs), dict(hp.config)
-    if "seed" in inspect.signature(algo_cls).parameters:
-        kwargs["seed"] = config["seed"] = args.seed
-    save_path, model_path = _new_run_folder(args)
-    _write_config(args, save_path, hp.entry, config)
-    model = algo_cls(args.env, **kwargs)
+    seeded = "seed" in inspect.signature(algo_cls).parameters
+    config = dict(hp.config, **({"seed": args.seed} if seeded else {}))
+
+    def make(hp):
+        model = algo_cls(args.env, **hp.kwargs, **({"seed": args.seed} if seeded else {}))
+        return model, model.env
+
+    label = f"{algo_cls.__name__} cannot be used on {args.env}"
+    model, _ = build_agent(make, resolve_with, overrides, raw, None, label)
+    save_path, model_path = next_run_folder(args)
+    create_run_folder(args, save_path, hp.entry, config)
     steps = f" for {hp.n_timesteps} steps" if hasattr(model, "num_timesteps") else ""
     print(f"Training {args.algo} on {args.env}{steps} ({hp.entry!r} hyperparameters)")
-    return _learn_and_save(model, model_path, lambda: model.learn(hp.n_timesteps))
+    return learn_and_save(model, model_path, lambda: model.learn(hp.n_timesteps))
+
+
+def _resolver(args, algo_cls):
+    """resolve_with(overrides, n_envs) -> ResolvedHyperparams for this command line."""
+    n_timesteps = args.n_timesteps if args.n_timesteps > 0 else None
+    return lambda overrides, n_envs: resolve(args.algo, args.env, overrides, algo_cls=algo_cls,
+                                             n_timesteps=n_timesteps, n_envs=n_envs)
 
 
 def cmd_train(args, algos) -> int:
@@ -175,47 +140,58 @@ def cmd_train(args, algos) -> int:
 
     algo_cls = get_algo_class(args.algo, algos)
     ensure_registered(args.env)
-    hp = resolve(args.algo, args.env, parse_params(args.params), algo_cls=algo_cls,
-                 n_timesteps=args.n_timesteps if args.n_timesteps > 0 else None, n_envs=args.n_envs or None)
+    check_writable_folder(args.log_folder, "-f")
+    if args.tensorboard_log is not None:
+        check_writable_folder(args.tensorboard_log, "-tb")
+    overrides = parse_params(args.params)
+    raw = {item.partition(":")[0].strip(): item for item in args.params}
+    check_reserved_params(overrides)
+    resolve_with = _resolver(args, algo_cls)
+    hp = resolve_with(overrides, args.n_envs)
+    check_param_ranges(algo_cls, hp.kwargs, overrides, raw)
     if hp.entry == "none":
         print(f"No hyperparameter file for {args.algo}: using the algorithm's defaults")
     if hp.policy is None:
-        return _train_tabular(args, algo_cls, hp)
-    n_timesteps, n_envs = hp.n_timesteps, hp.n_envs
-    env = make_vec_env(args.env, n_envs=n_envs, seed=args.seed)
-    save_path, model_path = _new_run_folder(args)
+        return _train_tabular(args, algo_cls, hp, resolve_with, overrides, raw)
+    save_path, model_path = next_run_folder(args)
     tensorboard_log = save_path if args.tensorboard_log is None else os.path.join(args.tensorboard_log,
                                                                                   safe_env_name(args.env))
-    _write_config(args, save_path, hp.entry, hp.config)
-    print(f"Training {args.algo} on {args.env} for {n_timesteps} steps ({hp.entry!r} hyperparameters)")
-    print(f"Saving to {save_path}")
+
+    def make(hp):
+        env = make_env_checked(lambda: make_vec_env(args.env, n_envs=hp.n_envs, seed=args.seed), args.env)
+        try:
+            if args.trained_agent:
+                return load_trained_agent(args, algo_cls, env, tensorboard_log), env
+            return algo_cls(hp.policy, env, seed=args.seed, tensorboard_log=tensorboard_log, verbose=args.verbose,
+                            **hp.kwargs), env
+        except BaseException:
+            env.close()
+            raise
 
     if args.trained_agent:
-        if not os.path.exists(args.trained_agent):
-            raise CLIError(f"--trained-agent {args.trained_agent} does not exist")
-        model = algo_cls.load(args.trained_agent, env=env, tensorboard_log=tensorboard_log, verbose=args.verbose)
-        buffer_path = replay_buffer_path_for(args.trained_agent)
-        if hasattr(model, "load_replay_buffer") and os.path.exists(buffer_path):
-            model.load_replay_buffer(buffer_path)
-            print(f"Loaded the replay buffer {buffer_path} ({model.replay_buffer.size()} transitions)")
+        model, env = make(hp)
     else:
-        model = algo_cls(hp.policy, env, seed=args.seed, tensorboard_log=tensorboard_log, verbose=args.verbose,
-                         **hp.kwargs)
-    callbacks = []
-    save_buffer = args.save_replay_buffer
-    if save_buffer and not hasattr(model, "save_replay_buffer"):
-        raise CLIError(f"--save-replay-buffer: {args.algo} has no replay buffer")
-    if args.save_freq > 0:
-        callbacks.append(CheckpointCallback(save_freq=max(args.save_freq // n_envs, 1), save_path=save_path,
-                                            name_prefix="rl_model", save_replay_buffer=save_buffer,
-                                            verbose=args.verbose))
-    if args.eval_freq > 0:
-        eval_env = make_vec_env(args.env, n_envs=1, seed=None if args.seed is None else args.seed + 10_000)
-        callbacks.append(EvalCallback(eval_env, n_eval_episodes=args.eval_episodes,
-                                      eval_freq=max(args.eval_freq // n_envs, 1), best_model_save_path=save_path,
-                                      log_path=save_path, deterministic=True, verbose=args.verbose))
+        model, env = build_agent(make, resolve_with, overrides, raw, args.n_envs,
+                                 f"{algo_cls.__name__} cannot be used on {args.env}")
+    n_timesteps, n_envs = hp.n_timesteps, hp.n_envs
     try:
-        status = _learn_and_save(model, model_path, lambda: model.learn(
+        callbacks = []
+        save_buffer = args.save_replay_buffer
+        if save_buffer and not hasattr(model, "save_replay_buffer"):
+            raise CLIError(f"--save-replay-buffer: {args.algo} has no replay buffer")
+        if args.save_freq > 0:
+            callbacks.append(CheckpointCallback(save_freq=max(args.save_freq // n_envs, 1), save_path=save_path,
+                                                name_prefix="rl_model", save_replay_buffer=save_buffer,
+                                                verbose=args.verbose))
+        if args.eval_freq > 0:
+            eval_env = make_vec_env(args.env, n_envs=1, seed=None if args.seed is None else args.seed + 10_000)
+            callbacks.append(EvalCallback(eval_env, n_eval_episodes=args.eval_episodes,
+                                          eval_freq=max(args.eval_freq // n_envs, 1), best_model_save_path=save_path,
+                                          log_path=save_path, deterministic=True, verbose=args.verbose))
+        create_run_folder(args, save_path, hp.entry, hp.config)
+        print(f"Training {args.algo} on {args.env} for {n_timesteps} steps ({hp.entry!r} hyperparameters)")
+        print(f"Saving to {save_path}")
+        status = learn_and_save(model, model_path, lambda: model.learn(
             n_timesteps, callback=callbacks, progress_bar=args.progress,
             reset_num_timesteps=not args.trained_agent))
         if save_buffer:
@@ -237,9 +213,12 @@ def _write_gif(frames: list, path: str, fps: float) -> None:
     if not frames:
         raise CLIError("no frames were rendered; nothing to write")
     images = [Image.fromarray(np.asarray(f, dtype=np.uint8)) for f in frames]
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    images[0].save(path, save_all=True, append_images=images[1:], duration=max(int(1000 / fps), 20), loop=0)
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        images[0].save(path, format="GIF", save_all=True, append_images=images[1:],
+                       duration=max(int(1000 / fps), 20), loop=0)
+    except OSError as exc:
+        raise CLIError(f"cannot write the GIF {path}: {exc.strerror or exc}") from None
 
 
 def has_display() -> bool:
@@ -251,6 +230,9 @@ def has_display() -> bool:
 
 def cmd_enjoy(args, algos) -> int:
     ensure_registered(args.env)
+    env_kwargs = parse_env_kwargs(args.env_kwargs)
+    if args.gif:
+        check_output_file(args.gif, "--gif")
     render_mode = args.render_mode or ("rgb_array" if args.gif else "human")
     if args.no_render and not args.gif:
         render_mode = None
@@ -264,14 +246,15 @@ def cmd_enjoy(args, algos) -> int:
             print("No display found: running without a window (record one with --gif out.gif)")
             render_mode = None
     model = load_model(args, algos)
+    env = make_env_checked(lambda: gym.make(args.env, render_mode=render_mode, **env_kwargs), args.env, env_kwargs)
     try:
-        env = gym.make(args.env, render_mode=render_mode, **parse_params(args.env_kwargs))
-    except TypeError as e:
-        raise CLIError(f"--env-kwargs do not fit {args.env}: {e}") from None
-    if render_mode is not None and render_mode not in env.metadata.get("render_modes", []):
-        offered = env.metadata.get("render_modes")
+        check_agent_fits_env(model, env.observation_space, env.action_space, args.env)
+        if render_mode is not None and render_mode not in env.metadata.get("render_modes", []):
+            raise CLIError(f"{args.env} cannot render in {render_mode!r} mode; it offers "
+                           f"{env.metadata.get('render_modes')}")
+    except CLIError:
         env.close()
-        raise CLIError(f"{args.env} cannot render in {render_mode!r} mode; it offers {offered}")
+        raise
     deterministic = not args.stochastic
     obs, _ = env.reset(seed=args.seed)
     frames = [env.render()] if render_mode == "rgb_array" else []
@@ -306,8 +289,9 @@ def cmd_eval(args, algos) -> int:
 
     ensure_registered(args.env)
     model = load_model(args, algos)
-    env = make_vec_env(args.env, n_envs=1, seed=args.seed)
+    env = make_env_checked(lambda: make_vec_env(args.env, n_envs=1, seed=args.seed), args.env)
     try:
+        check_agent_fits_env(model, env.single_observation_space, env.single_action_space, args.env)
         mean, std = evaluate_policy(model, env, n_eval_episodes=args.n_episodes, deterministic=not args.stochastic)
     finally:
         env.close()
@@ -331,10 +315,11 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--algo", required=True, help="algorithm name, e.g. ppo")
     p.add_argument("--env", required=True, help="environment id, e.g. CartPole-v1")
     p.add_argument("-f", "--log-folder", default="logs", help="root of the run folders (default: logs)")
-    p.add_argument("--exp-id", type=int, default=0, help="run number N of {env}_N (default 0: the latest)")
-    p.add_argument("--load-best", action="store_true", help="load best_model.npz (saved by evaluations)")
-    p.add_argument("--load-checkpoint", type=int, default=None, help="load rl_model_{N}_steps.npz")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--exp-id", type=int_arg(0), default=0, help="run number N of {env}_N (default 0: the latest)")
+    best = p.add_mutually_exclusive_group()
+    best.add_argument("--load-best", action="store_true", help="load best_model.npz (saved by evaluations)")
+    best.add_argument("--load-checkpoint", type=int_arg(0), default=None, help="load rl_model_{N}_steps.npz")
+    p.add_argument("--seed", type=SEED, default=0)
     group = p.add_mutually_exclusive_group()
     group.add_argument("--deterministic", dest="stochastic", action="store_false", help="greedy actions (default)")
     group.add_argument("--stochastic", dest="stochastic", action="store_true", help="sample actions")
@@ -348,33 +333,34 @@ def subcommand_parser(name: str) -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m rl", description=__doc__.split("\n")[0])
+    parser = ArgumentParser(prog="python -m rl", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", metavar="{train,enjoy,eval,zoo}")
 
     train = sub.add_parser("train", help="train an agent with YAML defaults")
     train.add_argument("--algo", required=True, help=f"algorithm ({', '.join(available_algos())})")
     train.add_argument("--env", required=True, help="environment id, e.g. CartPole-v1")
-    train.add_argument("-n", "--n-timesteps", type=int, default=-1, help="override n_timesteps from the YAML")
-    train.add_argument("--seed", type=int, default=None)
+    train.add_argument("-n", "--n-timesteps", type=int_arg(1, also=(-1,), note=" (or -1: the YAML's)"), default=-1,
+                       help="override n_timesteps from the YAML")
+    train.add_argument("--seed", type=SEED, default=None)
     train.add_argument("-params", "--hyperparams", dest="params", nargs="+", default=[], metavar="KEY:VALUE",
                        help="override hyperparameters, e.g. -params n_steps:64 learning_rate:lin_1e-3")
     train.add_argument("-tb", "--tensorboard-log", default=None,
                        help="TensorBoard root (default: inside the run folder)")
     train.add_argument("-f", "--log-folder", default="logs")
     train.add_argument("--eval-freq", type=int, default=25000, help="evaluate every N steps (<= 0: never)")
-    train.add_argument("--eval-episodes", type=int, default=5)
+    train.add_argument("--eval-episodes", type=int_arg(1), default=5)
     train.add_argument("--save-freq", type=int, default=-1, help="checkpoint every N steps (<= 0: never)")
     train.add_argument("-i", "--trained-agent", default="", help="continue training this .npz agent (and its "
                        "replay buffer, when one was saved beside it)")
     train.add_argument("--save-replay-buffer", action="store_true",
                        help="off-policy: save the replay buffer with every checkpoint and the final model")
     train.add_argument("--progress", action="store_true", help="show a progress bar")
-    train.add_argument("--n-envs", type=int, default=0, help="override n_envs from the YAML")
-    train.add_argument("-v", "--verbose", type=int, default=1)
+    train.add_argument("--n-envs", type=int_arg(1), default=None, help="override n_envs from the YAML")
+    train.add_argument("-v", "--verbose", type=int_arg(0, 2), default=1)
 
     enjoy = sub.add_parser("enjoy", help="watch a trained agent (or record a GIF)")
     _add_model_args(enjoy)
-    enjoy.add_argument("-n", "--n-timesteps", type=int, default=1000)
+    enjoy.add_argument("-n", "--n-timesteps", type=int_arg(1), default=1000)
     enjoy.add_argument("--render-mode", choices=["human", "rgb_array"], default=None)
     enjoy.add_argument("--no-render", action="store_true", help="run without rendering")
     enjoy.add_argument("--gif", default=None, metavar="PATH", help="write the rgb_array frames to a GIF")
@@ -383,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = sub.add_parser("eval", help="mean and std of the return of a trained agent")
     _add_model_args(evaluate)
-    evaluate.add_argument("--n-episodes", type=int, default=10)
+    evaluate.add_argument("--n-episodes", type=int_arg(1), default=10)
 
     sub.add_parser("zoo", help="list the pretrained agents (of agents_zoo and any other installed agent source)")
     return parser
@@ -392,7 +378,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None, algos=None) -> int:
     """Entry point; `algos` overrides rl.ALGOS (used by tests)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a one-line usage error (exit status 2)
+        return 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 2
     commands = {"train": cmd_train, "enjoy": cmd_enjoy, "eval": cmd_eval, "zoo": cmd_zoo}
     if args.command is None:
         parser.print_help()
@@ -400,5 +389,8 @@ def main(argv=None, algos=None) -> int:
     try:
         return commands[args.command](args, get_algos(algos) if args.command != "zoo" else algos)
     except (CLIError, HyperparameterError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C outside training (training saves and returns 130 itself)
+        print("\ninterrupted (Ctrl-C); nothing was saved", file=sys.stderr)
+        return 130

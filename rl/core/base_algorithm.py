@@ -19,21 +19,24 @@ import numpy as np
 
 import corenn
 
+from . import resume_state
 from .callbacks import CallbackList, ProgressBarCallback, convert_callback
 from .checkpoint import (
-    CheckpointError,
+    check_finite,
     check_space_matches,
     load_agent,
     save_agent,
-    space_from_json,
     space_to_json,
     target_network_names,
     with_target_networks,
 )
+from .checkpoint_loading import check_file_arrays, load_model
+from .checkpoint_tensors import check_params
 from .logger import Logger, configure_logger
 from .normalization import ObsNormalizer
 from .policies import ObsPreprocessor
-from .schedules import get_schedule_fn, schedule_from_json, schedule_to_json
+from .schedules import get_schedule_fn, schedule_to_json
+from .validation import check_observations
 from .vec_env import env_id_of, wrap_env
 
 __all__ = ["BaseAlgorithm", "blas_threads", "reject_unsupported"]
@@ -202,7 +205,7 @@ class BaseAlgorithm:
     def _reset_env(self) -> None:
         obs, _ = self.env.reset(seed=self._pending_env_seed)
         self._pending_env_seed = None
-        self._check_finite(obs)
+        check_observations(obs, self.num_timesteps, "observation from reset()")
         self._last_obs = obs
         self._last_features = self._features(obs, update=True)
         self._last_episode_starts = np.ones(self.n_envs, np.float32)
@@ -296,19 +299,41 @@ class BaseAlgorithm:
         return params
 
     def set_parameters(self, load_path_or_dict, exact_match: bool = True) -> None:
-        """Load weights (and optimizer states) from get_parameters() output or a checkpoint path."""
-        params = load_path_or_dict
+        """Load weights (and optimizer states) from get_parameters() output or a checkpoint path.
+
+        Everything is checked before anything is assigned (names, shapes, dtypes, finite values): a
+        refused input raises CheckpointError and leaves the agent exactly as it was.
+        """
+        params, require_optimizer = load_path_or_dict, exact_match
         if not isinstance(params, dict):
-            data, _ = load_agent(params, expected_algo=self.algo_name)
-            params = data["params"]
-        missing = [k for k in ["policy", *self._policy_optimizers()] if k not in params]
-        if exact_match and missing:
-            raise ValueError(f"parameters are missing {missing}")
-        if "policy" in params:
-            self.policy.load_state_dict(params["policy"], strict=exact_match)
-        for key, opt in self._policy_optimizers().items():
-            if key in params:
-                opt.load_state_dict(params[key])
+            data, meta = load_agent(params, expected_algo=self.algo_name,
+                                    prepare=lambda meta, skeleton: check_file_arrays(self, meta, skeleton))
+            params = self._full_params(data["params"], meta)
+            require_optimizer = exact_match and meta.get("optimizer_state", True)
+        else:
+            check_finite({"params": params}, "set_parameters")
+        check_params(self, params, require_optimizer=require_optimizer, exact_match=exact_match)
+        policy_state = params.get("policy")
+        if not exact_match:  # names this policy does not have are ignored
+            own = {n for n, _ in self.policy.named_parameters()} | {n for n, _ in self.policy.named_buffers()}
+            policy_state = {k: v for k, v in policy_state.items() if k in own}
+        snapshot = self.get_parameters()
+        try:
+            self.policy.load_state_dict(policy_state, strict=exact_match)
+            for key, opt in self._policy_optimizers().items():
+                if key in params:
+                    opt.load_state_dict(params[key])
+        except BaseException:
+            self.policy.load_state_dict(snapshot["policy"])
+            for key, opt in self._policy_optimizers().items():
+                opt.load_state_dict(snapshot[key])
+            raise
+
+    def _full_params(self, params: dict, meta: dict) -> dict:
+        """A file's params with target networks copied from their online networks when it left them out."""
+        if not meta.get("target_networks", True):
+            params = dict(params, policy=with_target_networks(params["policy"], self.policy.state_dict()))
+        return params
 
     def _hyperparameters(self) -> dict:
         return {name: schedule_to_json(getattr(self, name), self._current_progress_remaining)
@@ -328,6 +353,8 @@ class BaseAlgorithm:
         loading it gives fresh optimizers, so resumed training restarts their moments.
         exclude=["target_networks"] leaves out target networks (`X_target` beside `X` in the policy);
         loading copies them from their online networks, as at the start of training.
+        The run state needed to resume exactly (last observation, RNGs, ...) is always saved
+        (`rl.core.resume_state`). A NaN / inf weight, optimizer state or statistic refuses the save.
         """
         params = self.get_parameters()
         without_optimizer = "optimizer" in (exclude or ())
@@ -341,6 +368,7 @@ class BaseAlgorithm:
         if self.obs_normalizer is not None:
             arrays["normalizer"] = self.obs_normalizer.state_dict()
         arrays.update(self._extra_state())
+        arrays["resume"], resume_meta = resume_state.collect(self)
         meta = {
             "algo": self.algo_name, "env_id": self.env_id, "policy": self.policy_name,
             "observation_space": space_to_json(self.observation_space),
@@ -351,7 +379,7 @@ class BaseAlgorithm:
             "n_updates": int(self._n_updates), "n_envs": int(self.n_envs), "seed": self.seed,
             "tensorboard_log": self.tensorboard_log, "verbose": self.verbose,
             "rng_state": self.rng.bit_generator.state, "optimizer_state": not without_optimizer,
-            "target_networks": not without_targets,
+            "target_networks": not without_targets, "resume": resume_meta,
         }
         return save_agent(path, arrays, meta)
 
@@ -360,51 +388,14 @@ class BaseAlgorithm:
              print_system_info: bool = False, force_reset: bool = True, **kwargs):
         """Rebuild an agent saved by `save`.
 
-        `env` (optional) must have the same spaces; kwargs override hyperparameters.
+        `env` (optional) must have the same spaces; kwargs override hyperparameters. With
+        force_reset=False and the env the agent was trained on, `learn(n, reset_num_timesteps=False)`
+        continues exactly where the saved run stopped. The file is checked in three steps, each before
+        the next thing happens: its metadata against the schema (before anything is built), its
+        declared array shapes against the built agent (before any array is read), its values
+        (before any is assigned). Every problem is one CheckpointError naming the field or tensor.
         """
-        data, meta = load_agent(path, expected_algo=cls.algo_name)
-        obs_space = space_from_json(meta["observation_space"])
-        act_space = space_from_json(meta["action_space"])
-        if env is not None:
-            env = wrap_env(env, seed=None)
-            check_space_matches(meta["observation_space"], env.single_observation_space, "observation")
-            check_space_matches(meta["action_space"], env.single_action_space, "action")
-        hparams = {k: schedule_from_json(v) for k, v in meta.get("hyperparameters", {}).items()}
-        hparams.update(custom_objects or {})
-        hparams.update(kwargs)
-        hparams.setdefault("policy_kwargs", meta.get("policy_kwargs"))
-        hparams.setdefault("tensorboard_log", meta.get("tensorboard_log"))
-        hparams.setdefault("verbose", meta.get("verbose", 0))
-        hparams.setdefault("normalize", meta.get("normalize") or False)
-        model = cls(meta.get("policy", "MlpPolicy"), env=env, _init_setup_model=False, **hparams)
-        if env is None:
-            model.observation_space, model.action_space = obs_space, act_space
-            model.n_envs = int(meta.get("n_envs", 1))
-            model._check_spaces()
-        model.env_id = model.env_id or meta.get("env_id")
-        model.seed = meta.get("seed")
-        model._setup_model()
-        try:
-            if not meta.get("target_networks", True):  # saved with exclude=["target_networks"]
-                data["params"]["policy"] = with_target_networks(data["params"]["policy"], model.policy.state_dict())
-            if not meta.get("optimizer_state", True):  # a compact file saved with exclude=["optimizer"]
-                missing = [k for k in model._policy_optimizers() if k in data["params"]]
-                if missing:
-                    raise KeyError(f"file says it has no optimizer state but holds {missing}")
-                model.policy.load_state_dict(data["params"]["policy"], strict=True)
-            else:
-                model.set_parameters(data["params"], exact_match=True)
-            if model.obs_normalizer is not None and "normalizer" in data:
-                model.obs_normalizer.load_state_dict(data["normalizer"])
-            model._load_extra_state(data)
-        except (KeyError, ValueError) as e:
-            raise CheckpointError(f"{path}: weights do not fit a {cls.algo_name} with the saved settings ({e})") from e
-        model.num_timesteps = int(meta.get("num_timesteps", 0))
-        model._episode_num = int(meta.get("episode_num", 0))
-        model._n_updates = int(meta.get("n_updates", 0))
-        if isinstance(meta.get("rng_state"), dict):
-            model.rng.bit_generator.state = meta["rng_state"]
-        return model
+        return load_model(cls, path, env, {**(custom_objects or {}), **kwargs}, force_reset)
 
     def _setup_model(self) -> None:
         """Build policy, buffers and normaliser (subclasses)."""

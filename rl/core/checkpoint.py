@@ -5,6 +5,11 @@ Stored object: {"metadata": JSON string, "data": nested arrays}. The metadata ho
 hyperparameters, num_timesteps, corenn_version, ..., checksum}; the sha256 checksum covers the
 metadata (without the checksum) and every array's path, dtype, shape and bytes, so a truncated
 or edited file is reported instead of half-loaded. corenn.save writes atomically.
+
+The checksum proves a file was not damaged, not who wrote it, so nothing in a file is trusted:
+`load_agent(path, prepare=...)` lets the caller check the metadata (`checkpoint_schema`) and
+every declared array shape before any array is read, and refuses NaN / inf anywhere in an
+agent (weights, optimizer states, normaliser statistics, replay buffer).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from corenn.serialization import CheckpointError as _CorennCheckpointError
 
 __all__ = ["CheckpointError", "save_agent", "load_agent", "space_to_json", "space_from_json",
            "check_space_matches", "jsonable", "target_network_names", "with_target_networks", "FORMAT",
-           "FORMAT_VERSION", "agent_path"]
+           "FORMAT_VERSION", "agent_path", "check_finite", "walk_arrays", "read_replay_buffer"]
 
 FORMAT = "corenn-agent"
 FORMAT_VERSION = 1
@@ -76,13 +81,56 @@ def _digest(meta: dict, data: Any) -> str:
     return h.hexdigest()
 
 
+# ----------------------------------------------------------------------------- finite values
+def walk_arrays(tree: Any, path: str = "", floats: bool = False):
+    """Yield (path, value) for every array-like leaf (ndarray, Tensor, corenn ArraySpec) of a nested
+    structure, and with `floats` every plain float too."""
+    if isinstance(tree, dict):
+        for k, v in tree.items():
+            yield from walk_arrays(v, f"{path}/{k}" if path else str(k), floats)
+    elif isinstance(tree, (list, tuple)) and not hasattr(tree, "dtype"):
+        for i, v in enumerate(tree):
+            yield from walk_arrays(v, f"{path}/{i}" if path else str(i), floats)
+    elif isinstance(tree, (np.ndarray, np.generic)) or hasattr(tree, "dtype"):
+        yield path, tree
+    elif isinstance(getattr(tree, "data", None), np.ndarray):
+        yield path, tree.data
+    elif floats and isinstance(tree, float):
+        yield path, tree
+
+
+def _count_non_finite(arr: np.ndarray) -> int:
+    flat = np.ascontiguousarray(arr).reshape(-1)
+    step = 1 << 20  # bounded temporaries for large arrays
+    return sum(int(flat.size - np.count_nonzero(np.isfinite(flat[i:i + step])))
+               for i in range(0, flat.size, step))
+
+
+def check_finite(tree: Any, what: str, skip: tuple = (), hint: str = "") -> None:
+    """CheckpointError naming the first float tensor (or number) of `tree` holding NaN or inf; subtrees in `skip`
+    are left out."""
+    for path, value in walk_arrays(tree, floats=True):
+        if path.split("/")[0] in skip:
+            continue
+        value = np.asarray(value)
+        if value.dtype.kind in "fc":
+            bad = _count_non_finite(value)
+            if bad:
+                raise CheckpointError(f"{what}: tensor {path} holds NaN or inf ({bad} of {value.size} values)"
+                                      f"{'; ' + hint if hint else ''}")
+
+
 # ----------------------------------------------------------------------------- save / load
 def save_agent(path: str | os.PathLike, arrays: dict, metadata: dict) -> str:
     """Write nested `arrays` (dicts/lists of ndarrays and JSON scalars) and `metadata` atomically.
 
+    Every float tensor outside the replay buffer (whose `add` already refuses NaN / inf) must be
+    finite; a CheckpointError names the first that is not, and no file is written.
     Returns the path written (".npz" appended when missing).
     """
     path = agent_path(path)
+    check_finite(arrays, f"cannot save {path}", skip=("replay_buffer",),
+                 hint="the agent has diverged (lower the learning rate, clip gradients, normalise observations)")
     meta = dict(metadata)
     meta.pop("checksum", None)
     meta.update(format=FORMAT, format_version=FORMAT_VERSION, corenn_version=_corenn_version())
@@ -92,36 +140,85 @@ def save_agent(path: str | os.PathLike, arrays: dict, metadata: dict) -> str:
     return path
 
 
-def load_agent(path: str | os.PathLike, expected_algo: str | None = None) -> tuple[dict, dict]:
-    """Read and validate a checkpoint -> (nested arrays, metadata). Raises CheckpointError naming the problem."""
+def load_agent(path: str | os.PathLike, expected_algo: str | None = None, prepare=None) -> tuple[dict, dict]:
+    """Read and validate a checkpoint -> (nested arrays, metadata). Raises CheckpointError naming the problem.
+
+    `prepare(meta, skeleton)` (optional) runs after the metadata is parsed and before any array is
+    read; `skeleton` is the "data" structure with a corenn.ArraySpec (dtype, shape) per array, so the
+    caller can refuse a file whose declared shapes do not fit. It may raise CheckpointError.
+    Afterwards the checksum is verified and every float tensor must be finite.
+    """
     path = os.fspath(path)
     if not os.path.exists(path) and os.path.exists(agent_path(path)):
         path = agent_path(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no checkpoint at {path!r} (also tried {agent_path(path)!r})")
+    parsed = {}
+
+    def check(skeleton):
+        parsed["meta"] = meta = _metadata(path, skeleton, expected_algo)
+        if prepare is not None:
+            prepare({k: v for k, v in meta.items() if k != "checksum"}, skeleton["data"])
+
     try:
-        obj = corenn.load(path)
+        obj = corenn.load(path, check=check)
+    except CheckpointError:
+        raise
     except _CorennCheckpointError as e:
         raise CheckpointError(f"{path} is truncated, corrupted or not a checkpoint: {e}") from e
-    if not isinstance(obj, dict) or not isinstance(obj.get("metadata"), str) or "data" not in obj:
-        raise CheckpointError(f"{path} is a corenn file but not an agent checkpoint (no agent metadata)")
-    try:
-        meta = json.loads(obj["metadata"])
-    except json.JSONDecodeError as e:
-        raise CheckpointError(f"{path}: agent metadata is corrupted ({e})") from e
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a corenn agent checkpoint (format={meta.get('format')!r})")
-    version = meta.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise CheckpointError(f"{path} has format_version {version!r}; this code reads up to {FORMAT_VERSION}")
+    meta = parsed["meta"]
     checksum = meta.pop("checksum", None)
     if checksum != _digest(meta, obj["data"]):
         raise CheckpointError(f"{path} failed its checksum: the file was modified or damaged after saving")
+    check_finite(obj["data"], f"{path} cannot be loaded",
+                 hint="an agent with NaN / inf values acts on garbage; load an earlier checkpoint")
+    return obj["data"], meta
+
+
+def _metadata(path: str, skeleton, expected_algo: str | None) -> dict:
+    """The agent metadata of a corenn file's skeleton, with format, version and algorithm checked."""
+    if not isinstance(skeleton, dict) or not isinstance(skeleton.get("metadata"), str) or "data" not in skeleton:
+        raise CheckpointError(f"{path} is a corenn file but not an agent checkpoint (no agent metadata)")
+    try:
+        meta = json.loads(skeleton["metadata"])
+    except (ValueError, RecursionError) as e:  # JSONDecodeError, or an integer of more than 4300 digits
+        raise CheckpointError(f"{path}: agent metadata is corrupted ({type(e).__name__}: {str(e)[:200]})") from e
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        fmt = meta.get("format") if isinstance(meta, dict) else None
+        raise CheckpointError(f"{path} is not a corenn agent checkpoint (format={str(fmt)[:80]!r})")
+    version = meta.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= FORMAT_VERSION:
+        raise CheckpointError(f"{path} has format_version {str(version)[:40]!r}; this code reads 1 to {FORMAT_VERSION}")
+    if not isinstance(meta.get("checksum"), str):
+        raise CheckpointError(f"{path} has no checksum in its metadata")
     algo = meta.get("algo")
     if expected_algo is not None and str(algo).lower() != expected_algo.lower():
         raise CheckpointError(
-            f"{path} holds a {algo} agent, not {expected_algo}; load it with {algo}.load(...)")
-    return obj["data"], meta
+            f"{path} holds a {str(algo)[:40]} agent, not {expected_algo}; load it with {str(algo)[:40]}.load(...)")
+    return meta
+
+
+def read_replay_buffer(path: str | os.PathLike, buffer) -> dict:
+    """The state in a file written by `save_replay_buffer`, its declared shapes checked against `buffer`
+    (`buffer.check_state`) before any array is read. Load it with `buffer.load_state_dict(state)`."""
+    path = os.fspath(path)
+    if not path.endswith(".npz") and os.path.exists(path + ".npz"):
+        path += ".npz"
+
+    def check(skeleton):
+        if not isinstance(skeleton, dict) or skeleton.get("format") != "corenn-replay-buffer":
+            raise CheckpointError(f"{path} is not a replay buffer written by save_replay_buffer")
+        try:
+            buffer.check_state(skeleton.get("state"))
+        except ValueError as e:
+            raise CheckpointError(f"{path}: {e}") from None
+
+    try:
+        return corenn.load(path, check=check)["state"]
+    except CheckpointError:
+        raise
+    except _CorennCheckpointError as e:
+        raise CheckpointError(f"{path} is truncated, corrupted or not a replay buffer file: {e}") from e
 
 
 # ----------------------------------------------------------------------------- spaces

@@ -18,7 +18,18 @@ from typing import NamedTuple
 import numpy as np
 from gymnasium import spaces
 
-from .replay_buffer import ReplayBuffer, _action_dim, _truncation_flags, register_replay_buffer_class
+from .replay_buffer import (
+    _SCALARS,
+    ReplayBuffer,
+    _action_dim,
+    _check_entry,
+    _check_keys,
+    _check_range,
+    _check_values,
+    _rows,
+    _truncation_flags,
+    register_replay_buffer_class,
+)
 
 __all__ = ["DictReplayBuffer", "DictReplayBufferSamples"]
 
@@ -133,27 +144,43 @@ class DictReplayBuffer(ReplayBuffer):
             "buffer_size": np.array(self.buffer_size, np.int64), "n_envs": np.array(self.n_envs, np.int64),
         }
 
-    def _load_array(self, name: str, target: np.ndarray, value, n: int) -> None:
-        value = np.asarray(value)
-        if value.shape[1:] != target.shape[1:] or value.shape[0] != n:
-            raise ValueError(f"saved {name} has shape {value.shape}; expected ({n}, "
-                             f"{', '.join(map(str, target.shape[1:]))})")
-        target[:n] = value
+    def check_state(self, state: dict) -> int:
+        """Check a `state_dict()` (arrays or corenn ArraySpecs) against this buffer without changing it -> rows.
+
+        Raises ValueError naming the entry (see ReplayBuffer.check_state)."""
+        if not isinstance(state, dict):
+            raise ValueError(f"a replay buffer state must be a dict, got {type(state).__name__}")
+        _check_keys(state, {"observations", "next_observations", "actions", "rewards", "dones", *_SCALARS})
+        n = _rows(state["actions"], "actions", self.buffer_size)
+        names = []
+        for group in ("observations", "next_observations"):
+            if not isinstance(state[group], dict) or set(state[group]) != set(self.obs_shapes):
+                keys = sorted(map(str, state[group])) if isinstance(state[group], dict) else state[group]
+                raise ValueError(f"saved {group} have keys {str(keys)[:80]}; expected {sorted(self.obs_shapes)}")
+            for k, target in getattr(self, group).items():
+                _check_entry(f"{group}[{k!r}]", state[group][k], (n, *target.shape[1:]), target.dtype)
+        for name in ("actions", "rewards", "dones"):
+            _check_entry(name, state[name], (n, *getattr(self, name).shape[1:]), getattr(self, name).dtype)
+            names.append(name)
+        self._check_values(state, n, names)
+        for group in ("observations", "next_observations"):
+            for k, sub in self.observation_space.spaces.items():
+                _check_values(f"{group}[{k!r}]", state[group][k])
+                if isinstance(sub, spaces.Discrete):
+                    _check_range(f"{group}[{k!r}]", state[group][k], int(sub.start), int(sub.start + sub.n))
+        return n
 
     def load_state_dict(self, state: dict) -> None:
-        """Restore from `state_dict()`; the buffer must have the same size, n_envs and spaces."""
-        size, n_envs = int(state["buffer_size"]), int(state["n_envs"])
-        if (size, n_envs) != (self.buffer_size, self.n_envs):
-            raise ValueError(f"saved replay buffer has {size} slots x {n_envs} envs; this one has "
-                             f"{self.buffer_size} x {self.n_envs}")
-        n = np.asarray(state["actions"]).shape[0]
-        if n > self.buffer_size:
-            raise ValueError(f"saved replay buffer holds {n} slots; this one has {self.buffer_size}")
+        """Restore from `state_dict()`; the buffer must have the same size, n_envs and spaces.
+
+        Everything is checked first (`check_state`): a refused state leaves the buffer as it was."""
+        n = self.check_state(state)
+        self._assign(state, n)
+
+    def _assign(self, state: dict, n: int) -> None:
         for group in ("observations", "next_observations"):
-            if set(state[group]) != set(self.obs_shapes):
-                raise ValueError(f"saved {group} have keys {sorted(state[group])}; expected {sorted(self.obs_shapes)}")
             for k, target in getattr(self, group).items():
-                self._load_array(f"{group}[{k!r}]", target, state[group][k], n)
+                target[:n] = state[group][k]
         for name in ("actions", "rewards", "dones"):
-            self._load_array(name, getattr(self, name), state[name], n)
+            getattr(self, name)[:n] = state[name]
         self.pos, self.full = int(state["pos"]), bool(state["full"])

@@ -37,10 +37,19 @@ class RunningMeanStd:
         return {"mean": self.mean.copy(), "var": self.var.copy(), "count": np.float64(self.count)}
 
     def load_state_dict(self, state: dict) -> None:
+        """Restore mean, var and count; all are checked (shapes, finite, var >= 0, count > 0) before any is set."""
+        if not isinstance(state, dict) or not {"mean", "var", "count"} <= set(state):
+            raise ValueError("normaliser statistics need 'mean', 'var' and 'count'")
         mean, var = np.asarray(state["mean"], np.float64), np.asarray(state["var"], np.float64)
-        if mean.shape != self.mean.shape or var.shape != self.var.shape:
-            raise ValueError(f"normaliser statistics have shape {mean.shape}, expected {self.mean.shape}")
-        self.mean, self.var, self.count = mean.copy(), var.copy(), float(state["count"])
+        count = np.asarray(state["count"], np.float64)
+        if mean.shape != self.mean.shape or var.shape != self.var.shape or count.shape != ():
+            raise ValueError(f"normaliser statistics have shapes {mean.shape}, {var.shape}, {count.shape}; "
+                             f"expected {self.mean.shape}, {self.var.shape}, ()")
+        if not (np.isfinite(mean).all() and np.isfinite(var).all() and (var >= 0).all()):
+            raise ValueError("normaliser mean / var must be finite and var >= 0")
+        if not (np.isfinite(count) and count > 0):
+            raise ValueError(f"normaliser count must be finite and > 0, got {float(count)}")
+        self.mean, self.var, self.count = mean.copy(), var.copy(), float(count)
 
 
 class ObsNormalizer:
@@ -110,5 +119,10 @@ class ObsNormalizer:
         return {"obs_rms": self.obs_rms.state_dict(), "ret_rms": self.ret_rms.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
-        self.obs_rms.load_state_dict(state["obs_rms"])
-        self.ret_rms.load_state_dict(state["ret_rms"])
+        """Restore both statistics; each is checked into a fresh copy first, so a refused state changes nothing."""
+        if not isinstance(state, dict) or not {"obs_rms", "ret_rms"} <= set(state):
+            raise ValueError("normaliser state needs 'obs_rms' and 'ret_rms'")
+        obs_rms, ret_rms = RunningMeanStd(self.obs_shape), RunningMeanStd(())
+        obs_rms.load_state_dict(state["obs_rms"])
+        ret_rms.load_state_dict(state["ret_rms"])
+        self.obs_rms, self.ret_rms = obs_rms, ret_rms

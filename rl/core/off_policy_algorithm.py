@@ -7,13 +7,14 @@ observations and rewards; the observation/reward normaliser (if any) is applied 
 sampled, with the current statistics, as SB3 does with VecNormalize.
 
 Time limits are not terminations: the buffer gets `next_obs = infos["final_obs"]` for finished
-sub-envs and done = terminated only, so targets bootstrap through truncations.
+sub-envs and done = terminated only, so targets bootstrap through truncations. The policy's
+actions, the env's observations, rewards and final observations must be finite
+(`rl.core.validation`: a ValueError names the env and the step).
 """
 
 from __future__ import annotations
 
 import inspect
-import os
 from typing import NamedTuple
 
 import gymnasium as gym
@@ -22,9 +23,17 @@ import numpy as np
 import corenn
 
 from .base_algorithm import BaseAlgorithm, blas_threads, reject_unsupported
+from .checkpoint import read_replay_buffer
 from .dict_replay_buffer import DictReplayBuffer
 from .noise import ActionNoise, VectorizedActionNoise, noise_from_json, noise_to_json
 from .replay_buffer import ReplayBuffer, resolve_replay_buffer_class
+from .validation import (
+    check_actions,
+    check_env_step,
+    check_final_observations,
+    check_hyperparameters,
+    constructor_args,
+)
 
 __all__ = ["OffPolicyAlgorithm", "TrainFreq", "RolloutReturn"]
 
@@ -75,6 +84,7 @@ class OffPolicyAlgorithm(BaseAlgorithm):
                  device: str = "auto", seed: int | None = None, use_sde: bool = False, sde_sample_freq: int = -1,
                  use_sde_at_warmup: bool = False, normalize: bool | dict = False, n_envs: int = 1,
                  blas_num_threads: int | None = 1):
+        check_hyperparameters("OffPolicyAlgorithm", constructor_args(locals()))
         reject_unsupported(self.algo_name, "n-step returns", n_steps=(n_steps, 1))
         reject_unsupported(self.algo_name, "gSDE exploration", use_sde=(use_sde, False),
                            sde_sample_freq=(sde_sample_freq, -1), use_sde_at_warmup=(use_sde_at_warmup, False))
@@ -94,8 +104,6 @@ class OffPolicyAlgorithm(BaseAlgorithm):
         self.action_noise = action_noise
         self.replay_buffer = None
         self._save_replay_buffer = False
-        if self.batch_size < 1 or self.buffer_size < 1:
-            raise ValueError(f"batch_size and buffer_size must be >= 1, got {batch_size}, {buffer_size}")
         if self.train_freq.unit == "episode" and self.env is not None and self.n_envs > 1:
             raise ValueError("train_freq in episodes needs a single env (n_envs=1), as in SB3; use steps instead")
 
@@ -154,6 +162,7 @@ class OffPolicyAlgorithm(BaseAlgorithm):
             buffer_action = self.policy.scale_action(raw) if box else raw
         else:
             buffer_action = self._policy_action(self._last_features)
+            check_actions(buffer_action, self.num_timesteps)
         if not box:
             return buffer_action, buffer_action
         if action_noise is not None:
@@ -201,6 +210,7 @@ class OffPolicyAlgorithm(BaseAlgorithm):
             buffer_actions, actions = self._sample_action(learning_starts, action_noise)
             new_obs, rewards, terminated, truncated, infos = env.step(actions)
             self.num_timesteps += self.n_envs
+            check_env_step(new_obs, rewards, self.num_timesteps)
             n_steps += 1
             callback.update_locals(locals())
             if not callback.on_step():
@@ -208,7 +218,8 @@ class OffPolicyAlgorithm(BaseAlgorithm):
             dones = terminated | truncated
             episodes_before = self._episode_num
             self._update_info_buffer(infos, dones)
-            self._check_finite(new_obs)
+            if dones.any():
+                check_final_observations(infos, np.flatnonzero(dones), self.num_timesteps)
             self._store_transition(buffer_actions, new_obs, rewards, terminated, truncated, infos)
             self._update_current_progress_remaining(self.num_timesteps, self._total_timesteps)
             self._on_step()
@@ -320,10 +331,4 @@ class OffPolicyAlgorithm(BaseAlgorithm):
 
     def load_replay_buffer(self, path) -> None:
         """Restore a buffer written by `save_replay_buffer` (same size, n_envs and spaces)."""
-        path = str(path)
-        if not path.endswith(".npz") and os.path.exists(path + ".npz"):
-            path += ".npz"
-        obj = corenn.load(path)
-        if not isinstance(obj, dict) or obj.get("format") != "corenn-replay-buffer":
-            raise ValueError(f"{path} is not a replay buffer written by save_replay_buffer")
-        self.replay_buffer.load_state_dict(obj["state"])
+        self.replay_buffer.load_state_dict(read_replay_buffer(path, self.replay_buffer))

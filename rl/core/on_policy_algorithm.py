@@ -2,6 +2,8 @@
 
 Each iteration collects `n_steps` vector-env steps into a RolloutBuffer (acting under no_grad),
 bootstraps truncated episodes with gamma * V(final_obs), computes GAE, then calls `train()`.
+Actions, observations, rewards and the final observations used to bootstrap must be finite
+(`rl.core.validation`: a ValueError names the env and the step).
 """
 
 from __future__ import annotations
@@ -10,6 +12,14 @@ import numpy as np
 
 from .base_algorithm import BaseAlgorithm, blas_threads, reject_unsupported
 from .rollout_buffer import RolloutBuffer
+from .validation import (
+    check_actions,
+    check_env_step,
+    check_final_observations,
+    check_hyperparameters,
+    check_rollout_size,
+    constructor_args,
+)
 
 __all__ = ["OnPolicyAlgorithm"]
 
@@ -25,6 +35,7 @@ class OnPolicyAlgorithm(BaseAlgorithm):
                  stats_window_size: int = 100, tensorboard_log: str | None = None, policy_kwargs: dict | None = None,
                  verbose: int = 0, seed: int | None = None, device: str = "auto", normalize: bool | dict = False,
                  n_envs: int = 1, blas_num_threads: int | None = 1):
+        check_hyperparameters("OnPolicyAlgorithm", constructor_args(locals()))
         reject_unsupported(self.algo_name, "custom rollout buffers", rollout_buffer_class=(rollout_buffer_class, None),
                            rollout_buffer_kwargs=(rollout_buffer_kwargs or None, None))
         super().__init__(policy, env, learning_rate=learning_rate, policy_kwargs=policy_kwargs,
@@ -33,8 +44,7 @@ class OnPolicyAlgorithm(BaseAlgorithm):
                          normalize=normalize, n_envs=n_envs, blas_num_threads=blas_num_threads)
         self.n_steps, self.gamma, self.gae_lambda = int(n_steps), float(gamma), float(gae_lambda)
         self.ent_coef, self.vf_coef, self.max_grad_norm = float(ent_coef), float(vf_coef), float(max_grad_norm)
-        if self.n_steps < 1:
-            raise ValueError(f"n_steps must be >= 1, got {n_steps}")
+        check_rollout_size(self.n_steps, self.n_envs)
 
     def _setup_model(self) -> None:
         self._setup_normalizer()
@@ -61,6 +71,7 @@ class OnPolicyAlgorithm(BaseAlgorithm):
         cut = np.flatnonzero(truncated & ~terminated)
         if cut.size == 0:
             return
+        check_final_observations(infos, cut, self.num_timesteps)
         final = infos["final_obs"]
         if isinstance(final[cut[0]], dict):
             batch = {k: np.stack([final[i][k] for i in cut]) for k in final[cut[0]]}
@@ -79,14 +90,15 @@ class OnPolicyAlgorithm(BaseAlgorithm):
         dones = np.zeros(self.n_envs, bool)
         while n_steps < n_rollout_steps:
             actions, values, log_probs = policy.act(self._last_features, rng=rng)
+            check_actions(actions, self.num_timesteps)
             new_obs, rewards, terminated, truncated, infos = env.step(policy.scale_actions(actions))
             self.num_timesteps += self.n_envs
+            check_env_step(new_obs, rewards, self.num_timesteps)
             callback.update_locals(locals())
             if not callback.on_step():
                 return False
             dones = terminated | truncated
             self._update_info_buffer(infos, dones)
-            self._check_finite(new_obs)
             rewards = np.asarray(rewards, np.float32)
             if norm is not None:
                 rewards = norm.process_reward(rewards, dones)

@@ -218,22 +218,102 @@ class ReplayBuffer:
             state["next_observations"] = self.next_observations[:n].copy()
         return state
 
-    def load_state_dict(self, state: dict) -> None:
-        """Restore from `state_dict()`; the buffer must have the same size, n_envs and spaces."""
-        size, n_envs = int(state["buffer_size"]), int(state["n_envs"])
-        if (size, n_envs) != (self.buffer_size, self.n_envs):
-            raise ValueError(f"saved replay buffer has {size} slots x {n_envs} envs; this one has "
-                             f"{self.buffer_size} x {self.n_envs}")
+    def check_state(self, state: dict) -> int:
+        """Check a `state_dict()` against this buffer without changing it -> number of saved rows.
+
+        Works on arrays and on corenn ArraySpecs (the declared dtype and shape, before a file's data is
+        read); with arrays it also checks the values (sizes, position, finite numbers, Discrete ranges).
+        Raises ValueError naming the entry.
+        """
+        if not isinstance(state, dict):
+            raise ValueError(f"a replay buffer state must be a dict, got {type(state).__name__}")
         if ("next_observations" in state) == self.optimize_memory_usage:
             raise ValueError("saved replay buffer and this one disagree on optimize_memory_usage")
         names = ["observations", "actions", "rewards", "dones"]
         names += [] if self.optimize_memory_usage else ["next_observations"]
-        n = np.asarray(state["observations"]).shape[0]
+        _check_keys(state, set(names) | set(_SCALARS))
+        n = _rows(state["observations"], "observations", self.buffer_size)
         for name in names:
             target = getattr(self, name)
-            value = np.asarray(state[name])
-            if value.shape[1:] != target.shape[1:] or value.shape[0] != n or n > self.buffer_size:
-                raise ValueError(f"saved {name} has shape {value.shape}; expected (<= {self.buffer_size}, "
-                                 f"{', '.join(map(str, target.shape[1:]))})")
-            target[:n] = value
+            _check_entry(name, state[name], (n, *target.shape[1:]), target.dtype)
+        self._check_values(state, n, names)
+        return n
+
+    def _check_values(self, state: dict, n: int, names: list) -> None:
+        """Scalars and, for real arrays, the values (called by check_state)."""
+        scalars = {k: _scalar(k, state[k], kinds) for k, kinds in _SCALARS.items()}
+        if scalars["buffer_size"] is None:  # declared shapes only: values are checked once read
+            return
+        size, n_envs = scalars["buffer_size"], scalars["n_envs"]
+        if (size, n_envs) != (self.buffer_size, self.n_envs):
+            raise ValueError(f"saved replay buffer has {size} slots x {n_envs} envs; this one has "
+                             f"{self.buffer_size} x {self.n_envs}")
+        pos, full = scalars["pos"], bool(scalars["full"])
+        if not 0 <= pos < self.buffer_size or n != (self.buffer_size if full else pos):
+            raise ValueError(f"saved replay buffer position {pos} (full={full}) does not fit its {n} rows")
+        for name in names:
+            _check_values(name, state[name])
+        if isinstance(self.action_space, spaces.Discrete):
+            _check_range("actions", state["actions"], 0, int(self.action_space.n))
+        if isinstance(self.observation_space, spaces.Discrete):
+            low = int(self.observation_space.start)
+            for name in ("observations", "next_observations"):
+                if name in state:
+                    _check_range(name, state[name], low, low + int(self.observation_space.n))
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore from `state_dict()`; the buffer must have the same size, n_envs and spaces.
+
+        Everything is checked first (`check_state`): a refused state leaves the buffer as it was."""
+        n = self.check_state(state)
+        names = ["observations", "actions", "rewards", "dones"]
+        names += [] if self.optimize_memory_usage else ["next_observations"]
+        for name in names:
+            getattr(self, name)[:n] = state[name]
         self.pos, self.full = int(state["pos"]), bool(state["full"])
+
+
+# ----------------------------------------------------------------------------- state checks
+_SCALARS = {"pos": "iu", "full": "b", "buffer_size": "iu", "n_envs": "iu"}
+
+
+def _check_keys(state: dict, expected: set) -> None:
+    missing, unexpected = sorted(expected - set(state)), sorted(map(str, set(state) - expected))
+    if missing or unexpected:
+        raise ValueError(f"saved replay buffer does not fit: missing {missing}, unexpected {unexpected}")
+
+
+def _rows(value, name: str, limit: int) -> int:
+    """Rows of a saved per-slot array: at most `limit`, the slots of the buffer loading it."""
+    if not hasattr(value, "shape") or len(value.shape) < 1:
+        raise ValueError(f"saved {name} must be an array with a leading row axis, got {type(value).__name__}")
+    if value.shape[0] > limit:
+        raise ValueError(f"saved replay buffer holds {value.shape[0]} slots; this one has {limit}")
+    return int(value.shape[0])
+
+
+def _check_entry(name: str, value, shape: tuple, dtype) -> None:
+    """`value` (ndarray or ArraySpec) must have exactly `shape` and `dtype`."""
+    ok = hasattr(value, "shape") and hasattr(value, "dtype")
+    if not ok or tuple(value.shape) != tuple(shape) or np.dtype(value.dtype) != np.dtype(dtype):
+        got = f"{np.dtype(value.dtype)} {tuple(value.shape)}" if ok else type(value).__name__
+        raise ValueError(f"saved {name} is {got}; expected {np.dtype(dtype)} {tuple(shape)}")
+
+
+def _scalar(name: str, value, kinds: str):
+    """A 0-d entry's Python value (None for an ArraySpec, whose value is not read yet)."""
+    if not hasattr(value, "shape") or tuple(value.shape) != () or np.dtype(value.dtype).kind not in kinds:
+        raise ValueError(f"saved {name} must be a scalar of kind {kinds!r}")
+    return np.asarray(value).item() if isinstance(value, (np.ndarray, np.generic)) else None
+
+
+def _check_values(name: str, value) -> None:
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f" and not np.isfinite(value).all():
+        raise ValueError(f"saved {name} holds NaN or inf")
+
+
+def _check_range(name: str, value, low: int, high: int) -> None:
+    """Stored Discrete values (as floats) must be whole numbers in [low, high)."""
+    if isinstance(value, np.ndarray) and value.size and not (
+            (value >= low).all() and (value < high).all() and (value == np.floor(value)).all()):
+        raise ValueError(f"saved {name} holds values outside the Discrete range [{low}, {high})")

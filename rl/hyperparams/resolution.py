@@ -57,14 +57,16 @@ def resolve(algo: str, env_id: str, overrides=None, *, algo_cls=None, n_timestep
     hyperparams.update(dict(overrides) if isinstance(overrides, Mapping) else parse_params(overrides))
     tabular = not takes_policy(algo_cls)
     yaml_steps = hyperparams.pop("n_timesteps", 1e5 if tabular else 1e6)
-    n_timesteps = int(n_timesteps if n_timesteps else float(yaml_steps))
+    n_timesteps = n_timesteps if n_timesteps else _count("n_timesteps", yaml_steps)
     if tabular:
         check_kwargs(algo_cls, hyperparams)
         return ResolvedHyperparams(n_timesteps, 1, None, dict(hyperparams), entry,
                                    dict(hyperparams, n_timesteps=n_timesteps))
     yaml_envs = hyperparams.pop("n_envs", 1)
-    n_envs = int(n_envs or yaml_envs)
+    n_envs = n_envs if n_envs else _count("n_envs", yaml_envs)
     policy = hyperparams.pop("policy", "MlpPolicy")
+    if not isinstance(policy, str):
+        raise HyperparameterError(f"policy must be a policy name such as 'MlpPolicy', got {policy!r}")
     check_dict_obs = entry == "default" and policy == "MlpPolicy"
     if (check_dict_obs and observation_space is None) or ("noise_type" in hyperparams and action_space is None):
         env = gym.make(env_id)
@@ -77,6 +79,17 @@ def resolve(algo: str, env_id: str, overrides=None, *, algo_cls=None, n_timestep
     check_kwargs(algo_cls, kwargs)
     config = dict(hyperparams, n_timesteps=n_timesteps, n_envs=n_envs, policy=policy)
     return ResolvedHyperparams(n_timesteps, n_envs, policy, kwargs, entry, config)
+
+
+def _count(name: str, value) -> int:
+    """A positive whole number such as 64, 1e6 or '1e6'; HyperparameterError naming `name` otherwise."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if isinstance(value, bool) or not (number.is_integer() and number >= 1):
+        raise HyperparameterError(f"{name} must be a positive whole number, got {value!r}")
+    return int(number)
 
 
 def _algo_class(algo: str):

@@ -23,6 +23,7 @@ from gymnasium import spaces
 
 from ..core.dict_replay_buffer import DictReplayBuffer, DictReplayBufferSamples
 from ..core.replay_buffer import _truncation_flags, register_replay_buffer_class
+from ..core.validation import check_value
 
 __all__ = ["HerReplayBuffer", "GoalSelectionStrategy", "KEY_TO_GOAL_STRATEGY"]
 
@@ -96,6 +97,9 @@ class HerReplayBuffer(DictReplayBuffer):
                  device: str = "auto", n_envs: int = 1, optimize_memory_usage: bool = False,
                  handle_timeout_termination: bool = True, n_sampled_goal: int = 4,
                  goal_selection_strategy="future", copy_info_dict: bool = False, dtype=np.float32, seed=None):
+        for name, value in (("n_sampled_goal", n_sampled_goal), ("copy_info_dict", copy_info_dict),
+                            ("handle_timeout_termination", handle_timeout_termination)):
+            check_value(name, value)
         super().__init__(buffer_size, observation_space, action_space, n_envs=n_envs,
                          optimize_memory_usage=optimize_memory_usage,
                          handle_timeout_termination=handle_timeout_termination, dtype=dtype, seed=seed)
@@ -106,8 +110,6 @@ class HerReplayBuffer(DictReplayBuffer):
         if self.obs_shapes["achieved_goal"] != self.obs_shapes["desired_goal"]:
             raise ValueError(f"achieved_goal {self.obs_shapes['achieved_goal']} and desired_goal "
                              f"{self.obs_shapes['desired_goal']} must have the same shape")
-        if int(n_sampled_goal) < 0:
-            raise ValueError(f"n_sampled_goal must be >= 0, got {n_sampled_goal}")
         self.n_sampled_goal = int(n_sampled_goal)
         self.her_ratio = 1.0 - 1.0 / (self.n_sampled_goal + 1)
         self.goal_selection_strategy = _as_strategy(goal_selection_strategy)
@@ -237,10 +239,34 @@ class HerReplayBuffer(DictReplayBuffer):
                      timeouts=self.timeouts[:n].copy(), current_ep_len=self._current_ep_len.copy())
         return state
 
+    def check_state(self, state: dict) -> int:
+        """DictReplayBuffer.check_state plus the episode bookkeeping (arrays or corenn ArraySpecs) -> rows."""
+        if not isinstance(state, dict):
+            raise ValueError(f"a replay buffer state must be a dict, got {type(state).__name__}")
+        missing = [k for k in ("ep_start", "ep_length", "timeouts", "current_ep_len") if k not in state]
+        if missing:
+            raise ValueError(f"saved HerReplayBuffer state is missing {missing}")
+        n = super().check_state({k: v for k, v in state.items()
+                                 if k not in ("ep_start", "ep_length", "timeouts", "current_ep_len")})
+        checks = (("ep_start", (n, self.n_envs), np.int64, 0, self.buffer_size - 1),
+                  ("ep_length", (n, self.n_envs), np.int64, 0, self.buffer_size),
+                  ("timeouts", (n, self.n_envs), np.bool_, 0, 1),
+                  ("current_ep_len", (self.n_envs,), np.int64, 0, 2**62))
+        for name, shape, dtype, low, high in checks:
+            value = state[name]
+            ok = hasattr(value, "shape") and tuple(value.shape) == shape and np.dtype(value.dtype) == dtype
+            if ok and isinstance(value, np.ndarray) and value.size:
+                ok = bool(value.min() >= low and value.max() <= high)
+            if not ok:
+                raise ValueError(f"saved {name} must be {np.dtype(dtype)} {shape} with values in [{low}, {high}]")
+        return n
+
     def load_state_dict(self, state: dict) -> None:
-        """Restore from `state_dict()`; an episode left running is closed by `truncate_last_trajectory` later."""
-        super().load_state_dict(state)
-        n = np.asarray(state["actions"]).shape[0]
+        """Restore from `state_dict()`; an episode left running is closed by `truncate_last_trajectory` later.
+
+        Everything is checked first (`check_state`): a refused state leaves the buffer as it was."""
+        n = self.check_state(state)
+        self._assign(state, n)
         for name in ("ep_start", "ep_length", "timeouts"):
-            self._load_array(name, getattr(self, name), state[name], n)
-        self._current_ep_len = np.asarray(state["current_ep_len"], np.int64).reshape(self.n_envs).copy()
+            getattr(self, name)[:n] = state[name]
+        self._current_ep_len = np.array(state["current_ep_len"], np.int64)

@@ -7,6 +7,7 @@ critic, no target policy smoothing and an actor update after every critic update
 from __future__ import annotations
 
 from ..core.off_policy_algorithm import OffPolicyAlgorithm
+from ..core.validation import check_hyperparameters, constructor_args
 from .td3 import TD3
 
 __all__ = ["DDPG"]
@@ -26,6 +27,7 @@ class DDPG(TD3):
                  stats_window_size: int = 100, tensorboard_log: str | None = None, policy_kwargs: dict | None = None,
                  verbose: int = 0, seed: int | None = None, device: str = "auto", normalize: bool | dict = False,
                  n_envs: int = 1, blas_num_threads: int | None = 1, _init_setup_model: bool = True):
+        check_hyperparameters("DDPG", constructor_args(locals()))
         policy_kwargs = dict(policy_kwargs or {})
         policy_kwargs.setdefault("n_critics", 1)
         super().__init__(policy, env, learning_rate=learning_rate, buffer_size=buffer_size,

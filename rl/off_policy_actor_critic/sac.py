@@ -9,6 +9,7 @@ One gradient step on a replay batch (s, a, r, s', d), B rows:
     critic loss           0.5 * sum_i mean_B (Q_i(s, a) - y)^2       (all critics in one batched pass)
     actor loss            mean_B (alpha log pi(a~|s) - min_i Q_i(s, a~))  (critics frozen: no weight grads)
     target critics        polyak(tau) every `target_update_interval` updates
+A non-finite loss raises ValueError before its optimizer step.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from corenn.nn.functional import take_min
 
 from ..core.off_policy_algorithm import OffPolicyAlgorithm
 from ..core.polyak import polyak_update
+from ..core.validation import check_finite_scalar, check_hyperparameters, constructor_args
 from .policies import SACPolicy
 
 __all__ = ["SAC", "EntropyCoefficient"]
@@ -84,6 +86,7 @@ class SAC(OffPolicyAlgorithm):
                  tensorboard_log: str | None = None, policy_kwargs: dict | None = None, verbose: int = 0,
                  seed: int | None = None, device: str = "auto", normalize: bool | dict = False, n_envs: int = 1,
                  blas_num_threads: int | None = 1, _init_setup_model: bool = True):
+        check_hyperparameters("SAC", constructor_args(locals()))
         super().__init__(policy, env, learning_rate=learning_rate, buffer_size=buffer_size,
                          learning_starts=learning_starts, batch_size=batch_size, tau=tau, gamma=gamma,
                          train_freq=train_freq, gradient_steps=gradient_steps, action_noise=action_noise,
@@ -143,14 +146,16 @@ class SAC(OffPolicyAlgorithm):
         for _ in range(gradient_steps):
             obs, actions, next_obs, rewards, dones = self._sample_batch(batch_size)
             actions_pi, log_prob = actor(obs, rng=rng)  # (B, A), (B,)
+            update, step = self._n_updates + 1, self.num_timesteps
 
             ent_coef = alpha.value
             if alpha.learned:
                 ent_coef_loss = alpha.loss(log_prob.detach())
+                ent_coef_losses.append(check_finite_scalar("entropy coefficient loss", float(ent_coef_loss.data),
+                                                           update, step))
                 alpha.optimizer.zero_grad()
                 ent_coef_loss.backward()
                 alpha.optimizer.step()
-                ent_coef_losses.append(float(ent_coef_loss.data))
             ent_coefs.append(ent_coef)
 
             with corenn.no_grad():
@@ -161,6 +166,7 @@ class SAC(OffPolicyAlgorithm):
 
             q = critic(obs, actions)  # (n_critics, B)
             critic_loss = 0.5 * sum(F.mse_loss(q[i], target_q) for i in range(critic.n_critics))
+            critic_losses.append(check_finite_scalar("critic loss", float(critic_loss.data), update, step))
             critic.optimizer.zero_grad()
             critic_loss.backward()
             critic.optimizer.step()
@@ -169,6 +175,7 @@ class SAC(OffPolicyAlgorithm):
             try:
                 min_q_pi = take_min(critic(obs, actions_pi))
                 actor_loss = (log_prob * ent_coef - min_q_pi).mean()
+                actor_losses.append(check_finite_scalar("actor loss", float(actor_loss.data), update, step))
                 actor.optimizer.zero_grad()
                 actor_loss.backward()
             finally:
@@ -178,8 +185,6 @@ class SAC(OffPolicyAlgorithm):
             self._n_updates += 1
             if self._n_updates % self.target_update_interval == 0:
                 polyak_update(self._critic_params, self._critic_target_params, self.tau)
-            actor_losses.append(float(actor_loss.data))
-            critic_losses.append(float(critic_loss.data))
 
         self.logger.record("train/n_updates", self._n_updates)
         self.logger.record("train/ent_coef", float(np.mean(ent_coefs)))

@@ -7,6 +7,7 @@ One gradient step on a replay batch (s, a, r, s', d), B rows:
 every `policy_delay` updates:
     actor loss   -mean_B Q_1(s, mu(s))                         (first critic, its weights as constants)
     targets      polyak(tau) for the critics and the actor
+A non-finite loss raises ValueError before its optimizer step.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from corenn.nn import functional as F
 
 from ..core.off_policy_algorithm import OffPolicyAlgorithm
 from ..core.polyak import polyak_update
+from ..core.validation import check_finite_scalar, check_hyperparameters, constructor_args
 from .policies import TD3Policy
 
 __all__ = ["TD3"]
@@ -40,6 +42,7 @@ class TD3(OffPolicyAlgorithm):
                  stats_window_size: int = 100, tensorboard_log: str | None = None, policy_kwargs: dict | None = None,
                  verbose: int = 0, seed: int | None = None, device: str = "auto", normalize: bool | dict = False,
                  n_envs: int = 1, blas_num_threads: int | None = 1, _init_setup_model: bool = True):
+        check_hyperparameters("TD3", constructor_args(locals()))
         super().__init__(policy, env, learning_rate=learning_rate, buffer_size=buffer_size,
                          learning_starts=learning_starts, batch_size=batch_size, tau=tau, gamma=gamma,
                          train_freq=train_freq, gradient_steps=gradient_steps, action_noise=action_noise,
@@ -50,8 +53,6 @@ class TD3(OffPolicyAlgorithm):
                          blas_num_threads=blas_num_threads)
         self.policy_delay = int(policy_delay)
         self.target_policy_noise, self.target_noise_clip = float(target_policy_noise), float(target_noise_clip)
-        if self.policy_delay < 1:
-            raise ValueError(f"policy_delay must be >= 1, got {policy_delay}")
         if _init_setup_model:
             self._setup_model()
 
@@ -85,17 +86,18 @@ class TD3(OffPolicyAlgorithm):
 
             q = critic(obs, actions)  # (n_critics, B)
             critic_loss = sum(F.mse_loss(q[i], target_q) for i in range(critic.n_critics))
+            step = self.num_timesteps
+            critic_losses.append(check_finite_scalar("critic loss", float(critic_loss.data), self._n_updates, step))
             critic.optimizer.zero_grad()
             critic_loss.backward()
             critic.optimizer.step()
-            critic_losses.append(float(critic_loss.data))
 
             if self._n_updates % self.policy_delay == 0:
                 actor_loss = -critic.q1_forward(obs, actor(obs)).mean()
+                actor_losses.append(check_finite_scalar("actor loss", float(actor_loss.data), self._n_updates, step))
                 actor.optimizer.zero_grad()
                 actor_loss.backward()
                 actor.optimizer.step()
-                actor_losses.append(float(actor_loss.data))
                 polyak_update(*self._critic_pairs, self.tau)
                 polyak_update(*self._actor_pairs, self.tau)
 

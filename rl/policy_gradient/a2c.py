@@ -3,7 +3,8 @@
 Per iteration: n_steps x n_envs transitions, GAE(lambda) advantages (lambda = 1 by default: n-step
 returns bootstrapped from V), then one gradient step on the whole rollout:
     L = -E[A log pi(a|s)] + vf_coef * E[(V - R)^2] - ent_coef * E[H]
-with RMSprop (alpha 0.99, eps 1e-5) and gradient-norm clipping, as SB3.
+with RMSprop (alpha 0.99, eps 1e-5) and gradient-norm clipping, as SB3. A non-finite loss or
+gradient norm raises ValueError before the weights are touched.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from corenn.nn import functional as F
 from corenn.nn.utils import clip_grad_norm_
 
 from ..core.on_policy_algorithm import OnPolicyAlgorithm
+from ..core.validation import check_finite_scalar, check_hyperparameters, constructor_args
 from .policies import ActorCriticPolicy
 
 __all__ = ["A2C"]
@@ -36,6 +38,7 @@ class A2C(OnPolicyAlgorithm):
                  policy_kwargs: dict | None = None, verbose: int = 0, seed: int | None = None, device: str = "auto",
                  normalize: bool | dict = False, n_envs: int = 1, blas_num_threads: int | None = 1,
                  _init_setup_model: bool = True):
+        check_hyperparameters("A2C", constructor_args(locals()))
         super().__init__(policy, env, learning_rate=learning_rate, n_steps=n_steps, gamma=gamma,
                          gae_lambda=gae_lambda, ent_coef=ent_coef, vf_coef=vf_coef, max_grad_norm=max_grad_norm,
                          use_sde=use_sde, sde_sample_freq=sde_sample_freq, rollout_buffer_class=rollout_buffer_class,
@@ -67,10 +70,15 @@ class A2C(OnPolicyAlgorithm):
             loss = policy_loss + self.vf_coef * value_loss
             if self.ent_coef != 0.0:
                 loss = loss + self.ent_coef * entropy_loss
+            update, step = self._n_updates + 1, self.num_timesteps
+            for what, value in (("policy gradient loss", policy_loss), ("value loss", value_loss),
+                                ("entropy loss", entropy_loss)):
+                check_finite_scalar(what, float(value.data), update, step)
 
             policy.optimizer.zero_grad()
             loss.backward()
-            clip_grad_norm_(list(policy.parameters()), self.max_grad_norm)
+            check_finite_scalar("gradient norm", clip_grad_norm_(list(policy.parameters()), self.max_grad_norm),
+                                update, step)
             policy.optimizer.step()
 
         self._n_updates += 1

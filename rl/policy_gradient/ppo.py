@@ -4,7 +4,8 @@ Per iteration: collect n_steps x n_envs transitions (rl.core.on_policy_algorithm
 GAE(lambda), then n_epochs passes of shuffled minibatches minimising
     L = -E[min(r A, clip(r, 1-eps, 1+eps) A)] + vf_coef * E[(V - R)^2] - ent_coef * E[H]
 with r = pi(a|s) / pi_old(a|s), optional value clipping, gradient-norm clipping, and an early
-stop when the approximate KL exceeds 1.5 * target_kl.
+stop when the approximate KL exceeds 1.5 * target_kl. A non-finite loss or gradient norm raises
+ValueError before the weights are touched.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from corenn.nn.utils import clip_grad_norm_
 
 from ..core.on_policy_algorithm import OnPolicyAlgorithm
 from ..core.schedules import get_schedule_fn
+from ..core.validation import check_finite_scalar, check_hyperparameters, check_rollout_size, constructor_args
 from .policies import ActorCriticPolicy
 
 __all__ = ["PPO"]
@@ -47,14 +49,14 @@ class PPO(OnPolicyAlgorithm):
                  stats_window_size: int = 100, tensorboard_log: str | None = None, policy_kwargs: dict | None = None,
                  verbose: int = 0, seed: int | None = None, device: str = "auto", normalize: bool | dict = False,
                  n_envs: int = 1, blas_num_threads: int | None = 1, _init_setup_model: bool = True):
+        check_hyperparameters("PPO", constructor_args(locals()))
         super().__init__(policy, env, learning_rate=learning_rate, n_steps=n_steps, gamma=gamma,
                          gae_lambda=gae_lambda, ent_coef=ent_coef, vf_coef=vf_coef, max_grad_norm=max_grad_norm,
                          use_sde=use_sde, sde_sample_freq=sde_sample_freq, rollout_buffer_class=rollout_buffer_class,
                          rollout_buffer_kwargs=rollout_buffer_kwargs, stats_window_size=stats_window_size,
                          tensorboard_log=tensorboard_log, policy_kwargs=policy_kwargs, verbose=verbose, seed=seed,
                          device=device, normalize=normalize, n_envs=n_envs, blas_num_threads=blas_num_threads)
-        if normalize_advantage and batch_size <= 1:
-            raise ValueError("batch_size must be > 1 when normalize_advantage=True (SB3 rule)")
+        check_rollout_size(n_steps, self.n_envs, normalize_advantage)
         self.batch_size, self.n_epochs = int(batch_size), int(n_epochs)
         self.clip_range, self.clip_range_vf = clip_range, clip_range_vf
         self.normalize_advantage, self.target_kl = bool(normalize_advantage), target_kl
@@ -105,10 +107,10 @@ class PPO(OnPolicyAlgorithm):
                 loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
 
                 # statistics (no graph): clip fraction and approximate KL, (r - 1) - log r
-                r, n = ratio.data, len(advantages)
-                pg_losses.append(float(policy_loss.data))
-                value_losses.append(float(value_loss.data))
-                entropy_losses.append(float(entropy_loss.data))
+                r, n, update, step = ratio.data, len(advantages), self._n_updates + 1, self.num_timesteps
+                pg_losses.append(check_finite_scalar("policy gradient loss", float(policy_loss.data), update, step))
+                value_losses.append(check_finite_scalar("value loss", float(value_loss.data), update, step))
+                entropy_losses.append(check_finite_scalar("entropy loss", float(entropy_loss.data), update, step))
                 clip_fractions.append(np.count_nonzero(np.abs(r - 1.0) > clip_range) / n)
                 approx_kl = float(((r - 1.0) - log_ratio.data).sum()) / n
                 approx_kl_divs.append(approx_kl)
@@ -120,7 +122,7 @@ class PPO(OnPolicyAlgorithm):
 
                 policy.optimizer.zero_grad()
                 loss.backward()
-                clip_grad_norm_(params, self.max_grad_norm)
+                check_finite_scalar("gradient norm", clip_grad_norm_(params, self.max_grad_norm), update, step)
                 policy.optimizer.step()
             self._n_updates += 1
             if not continue_training:

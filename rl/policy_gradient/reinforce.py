@@ -5,7 +5,8 @@ episode, then one gradient step on
     L = -E[(G_t - b(s_t)) log pi(a_t|s_t)] (+ vf_coef * E[(V(s_t) - G_t)^2] with the baseline).
 Episodes still running when the rollout ends have no Monte-Carlo return yet: with the baseline
 their tail is bootstrapped from V (an n-step return), without it the tail is left out of the loss.
-Time-limit truncations are bootstrapped from V only when the baseline is used.
+Time-limit truncations are bootstrapped from V only when the baseline is used. A non-finite loss
+or gradient norm raises ValueError before the weights are touched.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from corenn.nn.utils import clip_grad_norm_
 
 from ..core.on_policy_algorithm import OnPolicyAlgorithm
 from ..core.rollout_buffer import compute_gae
+from ..core.validation import check_finite_scalar, check_hyperparameters, constructor_args
 from .policies import ActorCriticPolicy
 
 __all__ = ["REINFORCE"]
@@ -50,6 +52,7 @@ class REINFORCE(OnPolicyAlgorithm):
                  tensorboard_log: str | None = None, policy_kwargs: dict | None = None, verbose: int = 0,
                  seed: int | None = None, device: str = "auto", normalize: bool | dict = False, n_envs: int = 1,
                  blas_num_threads: int | None = 1, _init_setup_model: bool = True):
+        check_hyperparameters("REINFORCE", constructor_args(locals()))
         super().__init__(policy, env, learning_rate=learning_rate, n_steps=n_steps, gamma=gamma, gae_lambda=1.0,
                          ent_coef=ent_coef, vf_coef=vf_coef, max_grad_norm=max_grad_norm or 0.0,
                          stats_window_size=stats_window_size, tensorboard_log=tensorboard_log,
@@ -98,11 +101,17 @@ class REINFORCE(OnPolicyAlgorithm):
             loss = loss + self.vf_coef * value_loss
         if self.ent_coef != 0.0:
             loss = loss + self.ent_coef * entropy_loss
+        update, step = self._n_updates + 1, self.num_timesteps
+        check_finite_scalar("policy gradient loss", float(policy_loss.data), update, step)
+        if self.use_baseline:
+            check_finite_scalar("value loss", float(value_loss.data), update, step)
+        check_finite_scalar("loss", float(loss.data), update, step)
 
         policy.optimizer.zero_grad()
         loss.backward()
         if self.max_grad_norm:
-            clip_grad_norm_(list(policy.parameters()), self.max_grad_norm)
+            check_finite_scalar("gradient norm", clip_grad_norm_(list(policy.parameters()), self.max_grad_norm),
+                                update, step)
         policy.optimizer.step()
 
         self._n_updates += 1

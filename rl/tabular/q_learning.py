@@ -2,13 +2,15 @@
 
     Q(s, a) += lr * (r + gamma * (1 - terminated) * max_a' Q(s', a') - Q(s, a))
 
-Truncation (a time limit) is not termination: the target still bootstraps from s'.
+Truncation (a time limit) is not termination: the target still bootstraps from s'. A NaN or
+infinite reward raises ValueError naming the step.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from rl.core.validation import check_hyperparameters, check_reward, constructor_args
 from rl.tabular.common import check_obs, env_id, load_tables, make_env, save_tables
 
 __all__ = ["QLearning"]
@@ -24,15 +26,7 @@ class QLearning:
     def __init__(self, env, learning_rate: float = 0.1, gamma: float = 0.99,
                  exploration_initial_eps: float = 1.0, exploration_final_eps: float = 0.05,
                  exploration_fraction: float = 0.5, seed: int | None = None, verbose: int = 0):
-        if not 0.0 < learning_rate <= 1.0:
-            raise ValueError(f"learning_rate must be in (0, 1], got {learning_rate}")
-        if not 0.0 <= gamma <= 1.0:
-            raise ValueError(f"gamma must be in [0, 1], got {gamma}")
-        for name, eps in (("exploration_initial_eps", exploration_initial_eps),
-                          ("exploration_final_eps", exploration_final_eps),
-                          ("exploration_fraction", exploration_fraction)):
-            if not 0.0 <= eps <= 1.0:
-                raise ValueError(f"{name} must be in [0, 1], got {eps}")
+        check_hyperparameters("QLearning", constructor_args(locals()))
         self.env = make_env(env)
         self.observation_space = self.env.observation_space
         self.action_space = self.env.action_space
@@ -82,6 +76,7 @@ class QLearning:
             else:
                 action = self._greedy(state)
             next_state, reward, terminated, truncated, _ = self.env.step(action)
+            check_reward(reward, self.num_timesteps + 1)
             target = reward + (0.0 if terminated else self.gamma * self.q_table[next_state].max())
             self.q_table[state, action] += self.learning_rate * (target - self.q_table[state, action])
             episode_reward += float(reward)

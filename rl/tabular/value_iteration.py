@@ -3,12 +3,14 @@ P[s][a] = [(probability, next_state, reward, terminated), ...].
 
     Q(s, a) = sum_outcomes p * (r + gamma * (1 - terminated) * V(s'))
     V(s)    = max_a Q(s, a), repeated until max |V_new - V| < theta.
+A NaN or infinite reward in the model raises ValueError naming the state and action.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from rl.core.validation import check_hyperparameters
 from rl.tabular.common import check_obs, env_id, load_tables, make_env, save_tables
 
 __all__ = ["ValueIteration"]
@@ -21,10 +23,7 @@ class ValueIteration:
     """
 
     def __init__(self, env, gamma: float = 0.99, theta: float = 1e-8, max_iterations: int = 100_000):
-        if not 0.0 <= gamma <= 1.0:
-            raise ValueError(f"gamma must be in [0, 1], got {gamma}")
-        if theta <= 0:
-            raise ValueError(f"theta must be positive, got {theta}")
+        check_hyperparameters("ValueIteration", dict(gamma=gamma, theta=theta, max_iterations=max_iterations))
         self.env = make_env(env)
         self.observation_space = self.env.observation_space
         self.action_space = self.env.action_space
@@ -51,6 +50,10 @@ class ValueIteration:
                     R[s, a] += prob * reward
                     if not terminated:
                         T[s, a, next_state] += prob
+        if not (np.isfinite(R).all() and np.isfinite(T).all()):
+            s, a = np.argwhere(~(np.isfinite(R) & np.isfinite(T).all(axis=2)))[0]
+            raise ValueError(f"the transition model env.unwrapped.P has a NaN or infinite reward or probability "
+                             f"for state {s}, action {a}")
         return T, R
 
     def learn(self, total_timesteps=None):

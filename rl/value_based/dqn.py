@@ -5,6 +5,7 @@ over the first `exploration_fraction` of training. One gradient step on a replay
     y     = r + gamma (1 - d) max_a' Q_target(s', a')        (`_target_q`; Double DQN overrides it)
     loss  = Huber(Q(s, a), y), gradients clipped to a global norm of `max_grad_norm`
 The target network is copied (tau = 1) or polyak-averaged every `target_update_interval` env steps.
+A non-finite loss or gradient norm raises ValueError before the weights are touched.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from corenn.nn.utils import clip_grad_norm_
 from ..core.off_policy_algorithm import OffPolicyAlgorithm
 from ..core.polyak import polyak_update
 from ..core.schedules import LinearSchedule
+from ..core.validation import check_finite_scalar, check_hyperparameters, constructor_args
 from .policies import DQNPolicy
 
 __all__ = ["DQN"]
@@ -43,9 +45,7 @@ class DQN(OffPolicyAlgorithm):
                  stats_window_size: int = 100, tensorboard_log: str | None = None, policy_kwargs: dict | None = None,
                  verbose: int = 0, seed: int | None = None, device: str = "auto", normalize: bool | dict = False,
                  n_envs: int = 1, blas_num_threads: int | None = 1, _init_setup_model: bool = True):
-        if action_noise is not None:
-            raise ValueError(f"{self.algo_name} explores epsilon-greedily; action_noise is for Box actions "
-                             "(DDPG, TD3, SAC)")
+        check_hyperparameters("DQN", constructor_args(locals()))
         super().__init__(policy, env, learning_rate=learning_rate, buffer_size=buffer_size,
                          learning_starts=learning_starts, batch_size=batch_size, tau=tau, gamma=gamma,
                          train_freq=train_freq, gradient_steps=gradient_steps, action_noise=None,
@@ -109,18 +109,19 @@ class DQN(OffPolicyAlgorithm):
         q_net, optimizer = self.policy.q_net, self.policy.optimizer
         self._update_learning_rate(optimizer)
         losses = []
-        for _ in range(gradient_steps):
+        for i in range(gradient_steps):
             obs, actions, next_obs, rewards, dones = self._sample_batch(batch_size)
             target_q = rewards + self.gamma * (1.0 - dones) * self._target_q(next_obs)
             q = q_net(obs)  # (B, n_actions)
             chosen = np.zeros(q.shape, np.float32)
             chosen[np.arange(q.shape[0]), actions.reshape(-1).astype(np.int64)] = 1.0
             loss = F.smooth_l1_loss((q * chosen).sum(axis=1), target_q)
+            update, step = self._n_updates + i + 1, self.num_timesteps
+            losses.append(check_finite_scalar("loss", float(loss.data), update, step))
             optimizer.zero_grad()
             loss.backward()
-            clip_grad_norm_(self._q_params, self.max_grad_norm)
+            check_finite_scalar("gradient norm", clip_grad_norm_(self._q_params, self.max_grad_norm), update, step)
             optimizer.step()
-            losses.append(float(loss.data))
         self._n_updates += gradient_steps
         self.logger.record("train/n_updates", self._n_updates)
         self.logger.record("train/loss", float(np.mean(losses)))

@@ -1,4 +1,5 @@
-"""save/load: round trips, no pickle, atomic writes, clear errors on bad files."""
+"""save/load: round trips, no pickle, atomic writes, clear errors on bad files (sizes checked before
+reading and temporary files of killed saves: test_serialization_safety.py)."""
 import io
 import json
 import math
@@ -234,3 +235,4 @@ def test_compressed_round_trip(tmp_path):
     save(obj, tmp_path / "c.npz", compress=True)
     assert (tmp_path / "c.npz").stat().st_size < 10_000
     assert_same(obj, load(tmp_path / "c.npz"))
+

@@ -249,6 +249,23 @@ def test_resolve_rejects_what_the_algorithm_cannot_take():
         resolve("ppo", "CartPole-v1", ["n_steps"])
 
 
+@pytest.mark.parametrize("overrides, message", [
+    ({"n_timesteps": "abc"}, "n_timesteps must be a positive whole number, got 'abc'"),
+    ({"n_timesteps": 0}, "n_timesteps must be a positive whole number, got 0"),
+    ({"n_timesteps": 2.5}, "n_timesteps must be a positive whole number, got 2.5"),
+    ({"n_envs": -2}, "n_envs must be a positive whole number, got -2"),
+    ({"n_envs": True}, "n_envs must be a positive whole number, got True"),
+    ({"policy": ["MlpPolicy"]}, "policy must be a policy name"),
+])
+def test_resolve_rejects_counts_and_policies_that_are_not(overrides, message):
+    from rl.hyperparams import HyperparameterError, resolve
+
+    with pytest.raises(HyperparameterError, match=message.replace("[", r"\[")):
+        resolve("ppo", "CartPole-v1", overrides)
+    hp = resolve("ppo", "CartPole-v1", {"n_timesteps": "1e3", "n_envs": 2.0})  # YAML-style counts still work
+    assert (hp.n_timesteps, hp.n_envs) == (1000, 2)
+
+
 def test_check_kwargs_reads_the_constructor_signature():
     from rl.hyperparams import HyperparameterError, accepted_kwargs, check_kwargs
 
