@@ -22,7 +22,7 @@ from corenn.creation import generator
 from corenn.nn.functional import fused_linear
 from corenn.ops import FUSED_ACTIVATIONS
 
-__all__ = ["get_activation", "activation_name", "activation_key", "create_mlp", "init_orthogonal",
+__all__ = ["get_activation", "activation_name", "activation_key", "layer_widths", "create_mlp", "init_orthogonal",
            "FusedLinear", "FusedMLP", "FUSED_ACTIVATIONS"]
 
 _ACTIVATIONS = {"tanh": "Tanh", "relu": "ReLU", "elu": "ELU", "leakyrelu": "LeakyReLU", "leaky_relu": "LeakyReLU",
@@ -55,14 +55,25 @@ def activation_key(activation_fn) -> str:
     return name.split(".")[-1].lower()
 
 
+def layer_widths(net_arch) -> list[int]:
+    """net_arch as a list of positive int widths; ValueError naming the bad entry otherwise."""
+    if isinstance(net_arch, (str, bytes)) or not hasattr(net_arch, "__iter__"):
+        raise ValueError(f"net_arch must be a list of layer widths such as [64, 64], got {net_arch!r}")
+    widths = list(net_arch)
+    for w in widths:
+        if isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 1:
+            raise ValueError(f"net_arch must be a list of positive integer layer widths, got {widths!r}")
+    return [int(w) for w in widths]
+
+
 def create_mlp(input_dim: int, output_dim: int, net_arch: Sequence[int], activation_fn=nn.ReLU,
                squash_output: bool = False) -> nn.Sequential:
     """Linear/activation stack input_dim -> net_arch... -> output_dim (output_dim <= 0: no output layer)."""
     act = get_activation(activation_fn)
     layers, last = [], int(input_dim)
-    for width in net_arch:
-        layers += [nn.Linear(last, int(width)), act()]
-        last = int(width)
+    for width in layer_widths(net_arch):
+        layers += [nn.Linear(last, width), act()]
+        last = width
     if output_dim > 0:
         layers.append(nn.Linear(last, int(output_dim)))
     if squash_output:
@@ -119,7 +130,7 @@ class FusedMLP(nn.Module):
         fused_out, extra_out = _split_activation(output_activation)
         self.layers = nn.ModuleList()
         self._extra = []
-        dims = [int(in_features), *[int(w) for w in net_arch], int(out_features)]
+        dims = [int(in_features), *layer_widths(net_arch), int(out_features)]
         for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:])):
             last = i == len(dims) - 2
             self.layers.append(FusedLinear(d_in, d_out, n_members, fused_out if last else fused_hidden))

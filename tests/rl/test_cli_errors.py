@@ -83,6 +83,7 @@ def test_train_bad_values_name_the_parameter(capsys, logs, param, name):
 @pytest.mark.parametrize("param, expect", [
     ("policy_kwargs:dict(foo=1)", "unexpected keyword argument 'foo' (from -params policy_kwargs:dict(foo=1))"),
     ("policy:CnnPolicy", "CnnPolicy"),
+    ("policy_kwargs:dict(net_arch=[-5])", "net_arch must be a list of positive integer layer widths, got [-5]"),
 ])
 def test_a_value_only_the_constructor_rejects_is_traced_to_its_param(capsys, logs, param, expect):
     err = train_fails(capsys, logs, "-params", "n_epochs:1", param)
