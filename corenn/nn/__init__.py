@@ -16,15 +16,19 @@ from .activation import (
     Softplus,
     Tanh,
 )
+from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .layers import Dropout, Embedding, Flatten, Identity, Linear
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
-from .normalization import BatchNorm1d, LayerNorm
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, Upsample
 
 __all__ = [
     "functional", "init", "utils",
     "Module", "ModuleDict", "ModuleList", "Parameter", "Sequential",
-    "Dropout", "Embedding", "Flatten", "Identity", "Linear", "BatchNorm1d", "LayerNorm",
+    "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d",
+    "Dropout", "Embedding", "Flatten", "Identity", "Linear", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm",
+    "AdaptiveAvgPool2d", "AvgPool2d", "MaxPool2d", "Upsample",
     "ELU", "GELU", "Hardtanh", "LeakyReLU", "LogSigmoid", "LogSoftmax", "PReLU", "ReLU", "Sigmoid", "SiLU", "Softmax",
     "Softplus", "Tanh",
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "L1Loss", "MSELoss", "NLLLoss", "SmoothL1Loss",

@@ -2,15 +2,23 @@
 from .. import ops
 from ..creation import generator
 from ..ops import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
     elu,
     fused_linear,
     gelu,
     hardtanh,
+    interpolate,
     leaky_relu,
     linear,
     log_sigmoid,
     log_softmax,
     logsumexp,
+    max_pool2d,
     pad,
     prelu,
     relu,
@@ -20,6 +28,7 @@ from ..ops import (
     softplus,
     take_min,
     tanh,
+    upsample,
 )
 from .losses import (
     binary_cross_entropy,
@@ -36,6 +45,8 @@ __all__ = [
     # activations and other ops, as in corenn.ops
     "elu", "gelu", "hardtanh", "leaky_relu", "log_sigmoid", "log_softmax", "logsumexp", "prelu", "relu", "sigmoid",
     "silu", "softmax", "softplus", "tanh", "linear", "fused_linear", "take_min", "pad",
+    "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
+    "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "interpolate", "upsample",
     # losses
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "huber_loss", "l1_loss", "mse_loss",
     "nll_loss", "smooth_l1_loss",

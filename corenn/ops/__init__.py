@@ -1,5 +1,6 @@
 """Differentiable ops on Tensors. Every op here is gradient-checked in tests/corenn."""
 from .activations import elu, erf, gelu, hardtanh, leaky_relu, log_sigmoid, prelu, relu, sigmoid, silu, softplus, tanh
+from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .elementwise import (
     abs,
     add,
@@ -39,12 +40,15 @@ from .movement import (
     transpose,
     unsqueeze,
 )
+from .pooling import adaptive_avg_pool2d, avg_pool2d, interpolate, max_pool2d, upsample
 from .reduce import log_softmax, logsumexp, max, mean, min, softmax, std, sum, var
 
 __all__ = [
     # activations
     "elu", "erf", "gelu", "hardtanh", "leaky_relu", "log_sigmoid", "prelu", "relu", "sigmoid", "silu", "softplus",
     "tanh",
+    # convolutions
+    "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
     # elementwise (rdiv, rpow, rsub: reflected operators for Tensor.__rtruediv__ etc.)
     "abs", "add", "astype", "clip", "div", "exp", "log", "maximum", "minimum", "mul", "neg", "pow", "rdiv", "rpow",
     "rsub", "sqrt", "sub", "where",
@@ -55,6 +59,8 @@ __all__ = [
     # movement (getitem: Tensor.__getitem__)
     "chunk", "concatenate", "expand", "flatten", "getitem", "pad", "permute", "reshape", "split", "squeeze", "stack",
     "swapaxes", "transpose", "unsqueeze",
+    # pooling and resampling
+    "adaptive_avg_pool2d", "avg_pool2d", "interpolate", "max_pool2d", "upsample",
     # reductions
     "log_softmax", "logsumexp", "max", "mean", "min", "softmax", "std", "sum", "var",
 ]
