@@ -217,13 +217,13 @@ class Function:
     node and keeps no reference to ``ctx``.
     """
 
-    @staticmethod
-    def forward(ctx: FunctionCtx, *args: Any, **kwargs: Any) -> np.ndarray | tuple[np.ndarray, ...]:
-        raise NotImplementedError("Function subclasses define a static forward(ctx, *args)")
-
-    @staticmethod
-    def backward(ctx: FunctionCtx, *grad_outputs: np.ndarray) -> np.ndarray | None | tuple:
-        raise NotImplementedError("Function subclasses define a static backward(ctx, *grads)")
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A Function subclass must define both static methods: checked when the class is defined."""
+        super().__init_subclass__(**kwargs)
+        missing = [name for name in ("forward", "backward") if not callable(getattr(cls, name, None))]
+        if missing:
+            raise TypeError(f"{cls.__name__} must define static {' and '.join(missing)}(ctx, ...) "
+                            "to be a corenn.autograd.Function")
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Tensor | tuple[Tensor, ...]:

@@ -1,4 +1,4 @@
-"""What resuming training needs beyond weights and counters (SB3 keeps it in its pickle; we keep arrays and JSON).
+"""What resuming training needs beyond weights and counters, kept as arrays and JSON in the agent file.
 
 `collect(model)` -> (arrays for data["resume"], JSON for meta["resume"]):
 - arrays: the last observation and its (normalised) features, the episode-start flags, the
