@@ -1,7 +1,12 @@
-"""Datasets read from local files: the IDX format, Fashion-MNIST and MNIST."""
+"""Datasets read from local files (the IDX format, Fashion-MNIST, MNIST, CIFAR-10's binary version),
+synthetic segmentation shapes, and batch image augmentation (``corenn.datasets.transforms``)."""
 
+from . import transforms
+from .cifar10 import CIFAR10_CLASSES, load_cifar10, read_cifar10_batch
 from .fashion_mnist import FASHION_MNIST_CLASSES, load_fashion_mnist, load_mnist
 from .idx import IDXFormatError, read_idx, write_idx
+from .synthetic_shapes import SHAPE_CLASSES, make_shapes
 
 __all__ = ["read_idx", "write_idx", "IDXFormatError", "load_fashion_mnist", "load_mnist",
-           "FASHION_MNIST_CLASSES"]
+           "FASHION_MNIST_CLASSES", "load_cifar10", "read_cifar10_batch", "CIFAR10_CLASSES",
+           "make_shapes", "SHAPE_CLASSES", "transforms"]

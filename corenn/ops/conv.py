@@ -4,9 +4,11 @@ conv2d goes through im2col: the zero-padded input, laid out (C, N, Hp, Wp), is r
 ``as_strided`` window view (C, kH, kW, N, Ho, Wo) and copied once into columns
 (groups, C/groups*kH*kW, N*Ho*Wo); the output is then ONE batched ``np.matmul`` over the groups:
     out[g] = W[g] (C_out/groups, K) @ cols[g] (K, N*Ho*Wo)
-Backward: grad_weight = g[g] @ cols[g].T (one batched matmul), grad_cols = W[g].T @ g[g], and the
-columns are scattered back (col2im) by a loop over the kH*kW kernel offsets, each adding one
-strided slice of the padded input gradient (no np.add.at, no per-pixel loops).
+Backward: grad_weight = g[g] @ cols[g].T (one batched matmul). The input gradient of a stride-1
+conv is itself a conv (of the output gradient with the flipped kernel: one im2col and one
+matmul); for larger strides grad_cols = W[g].T @ g[g] and the columns are scattered back
+(col2im) by a loop over the kH*kW kernel offsets, each adding one strided slice of the padded
+input gradient (no np.add.at, no per-pixel loops).
 
 conv_transpose2d is the adjoint: its forward is conv2d's col2im path (W.T @ x, then scatter) and
 its input gradient is conv2d's forward (im2col of the gradient, then W @ cols).
@@ -121,6 +123,22 @@ def _cast(a, like):
     return None if a is None else a.astype(like.dtype, copy=False)
 
 
+def _input_grad_stride1(g4, wd, groups, pads, dilation, in_hw):
+    """Input gradient of a stride-1 conv as a conv of the output gradient with the flipped kernel.
+
+    g4 (N, C_out, Ho, Wo), wd (C_out, C/groups, kH, kW) -> (N, C, H, W). One im2col copy and one
+    matmul, instead of the col2im path's kH*kW read-modify-write passes over the input gradient."""
+    n, cout = g4.shape[:2]
+    _, cg, kh, kw = wd.shape
+    (pt, pb, pl, pr), (dh, dw), (h, w) = pads, dilation, in_hw
+    full_h, full_w = dh * (kh - 1), dw * (kw - 1)
+    flipped = wd[:, :, ::-1, ::-1].reshape(groups, cout // groups, cg, kh, kw).transpose(0, 2, 1, 3, 4)
+    cols = _im2col(g4, (full_h - pt, full_h - pb, full_w - pl, full_w - pr), (kh, kw), (1, 1), dilation, (h, w))
+    k = cout // groups * kh * kw
+    y = np.matmul(flipped.reshape(groups, cg, k), cols.reshape(groups, k, n * h * w))
+    return _to_nchw(y, n, cg * groups, h, w)
+
+
 # --------------------------------------------------------------------------- conv (4-D arrays)
 def _conv_nd(x, weight, bias, stride, pads, dilation, groups, fn):
     """Shared node builder for conv1d/conv2d on 4-D data (conv1d passes H = 1 views)."""
@@ -148,7 +166,10 @@ def _conv_nd(x, weight, bias, stride, pads, dilation, groups, fn):
     def backward(g4):
         gt = _from_nchw(g4, groups)
         gx = gw = gb = None
-        if x.tensor.requires_grad:
+        if x.tensor.requires_grad and stride == (1, 1) and max(pt, pb) <= dilation[0] * (kh - 1) \
+                and max(pl, pr) <= dilation[1] * (kw - 1):
+            gx = _input_grad_stride1(g4, wd, groups, pads, dilation, (h, w))
+        elif x.tensor.requires_grad:
             dcols = np.matmul(w3.transpose(0, 2, 1), gt).reshape(c * kh * kw, n * ho * wo)
             gx = _col2im(dcols, (n, c, h + pt + pb, w + pl + pr), (pt, h, pl, w), kernel, stride,
                          dilation, out_hw)

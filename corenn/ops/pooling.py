@@ -113,21 +113,34 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     (kh, kw), geom, pads = _pool_setup(xd, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
     pad_value = -np.inf if xd.dtype.kind == "f" else np.iinfo(xd.dtype).min
     xp = _pad(xd, *pads, value=pad_value)
-    out = idx = None
-    for t in range(kh * kw):
-        sl = xp[_offset_slice(t // kw, t % kw, geom)]
-        if out is None:
-            out, idx = sl.copy(), np.zeros(sl.shape, dtype=np.intp)
-            continue
-        better = sl > out
-        if xd.dtype.kind == "f":
-            better |= np.isnan(sl)
-        np.copyto(out, sl, where=better)
-        idx[better] = t
+    offsets = [_offset_slice(t // kw, t % kw, geom) for t in range(kh * kw)]
+    (_, (sh, sw), (dh, dw)) = geom
+    disjoint = sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1  # no input element in two windows
+    out = xp[offsets[0]].copy()
+    for sl in offsets[1:]:
+        np.maximum(out, xp[sl], out=out)  # NaN propagates, as in PyTorch
 
     def backward4(g):
-        return _scatter_offsets(lambda i, j: np.where(idx == i * kw + j, g, 0), xd.shape, xd.dtype,
-                                (kh, kw), geom, pads)
+        # The first window element (row-major) equal to the maximum takes the gradient; the
+        # argmax is found here rather than kept from the forward pass, which stays three ufuncs.
+        nan_windows = xd.dtype.kind == "f" and np.isnan(out).any()
+        gp = np.zeros(xp.shape, dtype=xd.dtype)
+        taken = None
+        for sl in offsets:
+            hit = xp[sl] == out
+            if nan_windows:
+                hit |= np.isnan(xp[sl])
+            if taken is None:
+                taken = hit
+            else:
+                hit = hit > taken  # hit and not taken by an earlier element
+                taken |= hit
+            if disjoint:
+                np.multiply(hit, g, out=gp[sl])
+            else:
+                gp[sl] += hit * g
+        (ph, _), (pw, _) = pads
+        return gp[:, :, ph:ph + xd.shape[2], pw:pw + xd.shape[3]]
     return _finish(x, out, unbatched, backward4)
 
 

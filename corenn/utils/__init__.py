@@ -6,6 +6,7 @@ from .metrics import (
     accuracy,
     confusion_matrix,
     f1_score,
+    jaccard_score,
     mae,
     mse,
     precision_recall_f1,
@@ -22,5 +23,5 @@ __all__ = [
     "set_seed", "derive_seeds", "make_rng",
     "batch_iterator", "train_val_test_split", "StandardScaler", "MinMaxScaler",
     "accuracy", "confusion_matrix", "precision_recall_f1", "precision_score", "recall_score",
-    "f1_score", "mse", "mae", "r2_score",
+    "f1_score", "jaccard_score", "mse", "mae", "r2_score",
 ]

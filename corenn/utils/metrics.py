@@ -11,7 +11,7 @@ import numpy as np
 
 __all__ = [
     "accuracy", "confusion_matrix", "precision_recall_f1", "precision_score", "recall_score",
-    "f1_score", "mse", "mae", "r2_score",
+    "f1_score", "jaccard_score", "mse", "mae", "r2_score",
 ]
 
 _AVERAGES = ("macro", "micro", "weighted", None)
@@ -117,6 +117,27 @@ def recall_score(y_true, y_pred, average: str | None = "macro", labels=None, zer
 def f1_score(y_true, y_pred, average: str | None = "macro", labels=None, zero_division=0.0):
     """F1 = 2 tp / (2 tp + fp + fn); see precision_recall_f1."""
     return precision_recall_f1(y_true, y_pred, average, labels, zero_division)[2]
+
+
+def jaccard_score(y_true, y_pred, average: str | None = "macro", num_classes: int | None = None,
+                  zero_division: float = 0.0):
+    """Intersection over union tp / (tp + fp + fn) per class: segmentation's IoU (scikit-learn's name).
+
+    Label arrays of any equal shape (masks (N, H, W) are flattened). average: "macro" (the mean IoU),
+    "micro", "weighted" or None for the (K,) per-class array; `num_classes` means labels 0..K-1.
+    """
+    if average not in _AVERAGES:
+        raise ValueError(f"average must be one of {_AVERAGES}, got {average!r}")
+    y_true, y_pred = _pair(y_true, y_pred, "jaccard_score")
+    cm = confusion_matrix(y_true.ravel(), y_pred.ravel(), num_classes=num_classes)
+    tp = np.diag(cm).astype(np.float64)
+    union, support = cm.sum(axis=0) + cm.sum(axis=1) - tp, cm.sum(axis=1)
+    if average == "micro":
+        return float(_safe_div(tp.sum(), union.sum(), zero_division))
+    iou = _safe_div(tp, union, zero_division)
+    if average is None:
+        return iou
+    return float(np.average(iou, weights=support / support.sum() if average == "weighted" else None))
 
 
 def _reg_pair(y_true, y_pred, fn: str):

@@ -27,14 +27,15 @@ from .checkpoint import (
     load_agent,
     save_agent,
     space_to_json,
-    target_network_names,
+    target_copy_keys,
     with_target_networks,
 )
 from .checkpoint_loading import check_file_arrays, load_model
 from .checkpoint_tensors import check_params
 from .logger import Logger, configure_logger
 from .normalization import ObsNormalizer
-from .policies import ObsPreprocessor
+from .policies import ObsPreprocessor, default_features_extractor, uses_raw_observations
+from .preprocessing import maybe_transpose
 from .schedules import get_schedule_fn, schedule_to_json
 from .validation import check_observations
 from .vec_env import env_id_of, wrap_env
@@ -90,8 +91,10 @@ class BaseAlgorithm:
                                  f"use one of {sorted(self.policy_aliases)}")
             self.policy_class = self.policy_aliases[policy]
             self.policy_name = policy
-        else:
-            self.policy_class, self.policy_name = policy, getattr(policy, "__name__", "MlpPolicy")
+        else:  # a class: saved under its alias ("CnnPolicy") so that load can rebuild it
+            self.policy_class = policy
+            self.policy_name = next((name for name, cls in self.policy_aliases.items() if cls is policy),
+                                    getattr(policy, "__name__", "MlpPolicy"))
         self.learning_rate = learning_rate
         self.policy_kwargs = dict(policy_kwargs or {})
         self.tensorboard_log, self.verbose, self.seed, self.device = tensorboard_log, int(verbose), seed, device
@@ -136,7 +139,9 @@ class BaseAlgorithm:
                 raise ValueError(f"Box action spaces must be 1-D, got shape {self.action_space.shape}")
             if not (np.isfinite(self.action_space.low).all() and np.isfinite(self.action_space.high).all()):
                 raise ValueError("Box action spaces need finite low/high bounds")
-        self.preprocessor = ObsPreprocessor(self.observation_space)
+        extractor = default_features_extractor(self.policy_class, self.policy_kwargs)
+        self.preprocessor = ObsPreprocessor(self.observation_space,
+                                            raw=uses_raw_observations(self.observation_space, extractor))
 
     def set_random_seed(self, seed: int | None) -> None:
         """Seed network init (corenn), action sampling and minibatch shuffling; envs on their first reset."""
@@ -156,12 +161,17 @@ class BaseAlgorithm:
             return
         kwargs = dict(self.normalize) if isinstance(self.normalize, dict) else {}
         kwargs.setdefault("gamma", getattr(self, "gamma", 0.99))
+        if self.preprocessor.raw and kwargs.get("norm_obs", True):
+            raise ValueError("normalize=True normalises flat observation vectors; this policy reads images (scaled "
+                             "by normalize_images) or uses a features extractor. Use normalize=dict(norm_obs=False)"
+                             " to normalise rewards only")
         self.obs_normalizer = ObsNormalizer((self.preprocessor.features_dim,), self.n_envs, **kwargs)
 
     def _features(self, obs, update: bool = False) -> np.ndarray:
-        """Batched raw observations -> float32 features (B, F), normalised (stats updated if `update`)."""
+        """Batched raw observations -> what buffers store and the policy reads: float32 features (B, F),
+        normalised (stats updated if `update`), or the raw batch for policies that read observations."""
         feats = self.preprocessor(obs, batched=True)
-        if self.obs_normalizer is not None:
+        if self.obs_normalizer is not None and not self.preprocessor.raw:
             if update:
                 self.obs_normalizer.update_obs(feats)
             feats = self.obs_normalizer.normalize_obs(feats)
@@ -273,17 +283,20 @@ class BaseAlgorithm:
 
     # ------------------------------------------------------------------ predict
     def predict(self, observation, state=None, episode_start=None, deterministic: bool = False):
-        """Actions for one observation or a batch -> (actions, state) like SB3 (state stays None)."""
+        """Actions for one observation or a batch -> (actions, state) like SB3 (state stays None).
+
+        Image observations may be channel-last (H, W, C) or channel-first (C, H, W), single or batched."""
         if isinstance(self.observation_space, gym.spaces.Dict):
             obs = observation
         else:
             obs = np.asarray(observation)
             if obs.dtype == object:
                 raise ValueError(f"observation must be a numeric array, got {type(observation).__name__}")
+        obs = maybe_transpose(obs, self.observation_space)
         batched = self.preprocessor.is_batched(obs)
         self._check_finite(obs)
         feats = self.preprocessor(obs, batched=batched)
-        if self.obs_normalizer is not None:
+        if self.obs_normalizer is not None and not self.preprocessor.raw:
             feats = self.obs_normalizer.normalize_obs(feats)
         actions = self.policy.predict_actions(feats, deterministic, self._predict_rng)
         return (actions if batched else actions[0]), state
@@ -362,8 +375,8 @@ class BaseAlgorithm:
             params = {k: v for k, v in params.items() if k not in self._policy_optimizers()}
         without_targets = "target_networks" in (exclude or ())
         if without_targets:
-            targets = target_network_names(params["policy"])
-            params["policy"] = {k: v for k, v in params["policy"].items() if k.split(".")[0] not in targets}
+            copies = target_copy_keys(params["policy"])
+            params["policy"] = {k: v for k, v in params["policy"].items() if k not in copies}
         arrays: dict[str, Any] = {"params": params}
         if self.obs_normalizer is not None:
             arrays["normalizer"] = self.obs_normalizer.state_dict()

@@ -25,9 +25,11 @@ import numpy as np
 import corenn
 from corenn.serialization import CheckpointError as _CorennCheckpointError
 
+from .preprocessing import transpose_space
+
 __all__ = ["CheckpointError", "save_agent", "load_agent", "space_to_json", "space_from_json",
-           "check_space_matches", "jsonable", "target_network_names", "with_target_networks", "FORMAT",
-           "FORMAT_VERSION", "agent_path", "check_finite", "walk_arrays", "read_replay_buffer"]
+           "check_space_matches", "jsonable", "target_network_names", "target_copy_keys", "with_target_networks",
+           "FORMAT", "FORMAT_VERSION", "agent_path", "check_finite", "walk_arrays", "read_replay_buffer"]
 
 FORMAT = "corenn-agent"
 FORMAT_VERSION = 1
@@ -258,12 +260,16 @@ def space_from_json(desc: dict) -> gym.Space:
 
 
 def check_space_matches(saved: dict, space: gym.Space, what: str) -> None:
-    """Raise CheckpointError if `space` differs in type/shape/size from the saved description."""
+    """Raise CheckpointError if `space` differs in type/shape/size from the saved description. A channel-last
+    image space (H, W, C) fits an agent saved with (C, H, W): agents transpose such images themselves."""
     now = space_to_json(space)
     keys = ("type", "shape", "n", "nvec", "spaces")
     a = {k: saved.get(k) for k in keys}
     b = {k: now.get(k) for k in keys}
     if a != b:
+        flipped = space_to_json(transpose_space(space))
+        if a == {k: flipped.get(k) for k in keys}:
+            return
         raise CheckpointError(f"{what} space mismatch: the agent was saved for {_short(saved)}, "
                               f"the env has {_short(now)}")
 
@@ -282,6 +288,18 @@ def target_network_names(policy_state: dict) -> set:
     """Top-level policy modules `X_target` that have an online `X` beside them (e.g. critic_target)."""
     names = {key.split(".")[0] for key in policy_state}
     return {n for n in names if n.endswith("_target") and n[: -len("_target")] in names}
+
+
+def target_copy_keys(policy_state) -> set:
+    """Keys `X_target.rest` of a policy state that have an online `X.rest` beside them: what a file saved with
+    exclude=["target_networks"] leaves out (a target's own extractor, when the online one is shared, stays)."""
+    targets = target_network_names(policy_state)
+    keys = set()
+    for key in policy_state:
+        head, _, rest = key.partition(".")
+        if head in targets and f"{head[: -len('_target')]}.{rest}" in policy_state:
+            keys.add(key)
+    return keys
 
 
 def with_target_networks(saved: dict, expected: dict) -> dict:

@@ -32,6 +32,7 @@ from .checkpoint_fields import (
     space_dims,
 )
 from .dict_replay_buffer import DictReplayBuffer
+from .feature_extractors import resolve_features_extractor_class
 from .networks import get_activation
 from .policies import get_optimizer_class
 from .replay_buffer import ReplayBuffer, resolve_replay_buffer_class
@@ -148,7 +149,6 @@ def _policy_kwargs(meta: dict, algo_cls) -> None:
     pk = check_dict("policy_kwargs", meta.get("policy_kwargs") or {})
     policy_cls = algo_cls.policy_aliases[meta.get("policy", "MlpPolicy")]
     allowed = init_parameters(policy_cls) - {"observation_space", "action_space", "lr_schedule"}
-    allowed -= {"features_extractor_class", "features_extractor_kwargs"}  # classes are never read from files
     check_keys("policy_kwargs", pk, allowed)
     for key, value in pk.items():
         field = f"policy_kwargs.{key}"
@@ -171,8 +171,13 @@ def _policy_kwargs(meta: dict, algo_cls) -> None:
                 raise field_error(field, f"expected Adam, AdamW, RMSprop or SGD, got {show(value)}") from None
         elif key == "optimizer_kwargs":
             _optimizer_kwargs(field, value, pk.get("optimizer_class", "Adam"))
-        elif key in ("ortho_init", "share_features_extractor"):
+        elif key in ("ortho_init", "share_features_extractor", "normalize_images"):
             check_bool(field, value)
+        elif key == "features_extractor_class":
+            _extractor_class(field, value)
+        elif key == "features_extractor_kwargs":
+            _extractor_kwargs(field, value, pk.get("features_extractor_class")
+                              or getattr(policy_cls, "default_features_extractor", None))
         elif key == "log_std_init":
             if not is_num(value) or not -20 <= value <= 20:
                 raise field_error(field, f"expected a number in [-20, 20], got {show(value)}")
@@ -180,6 +185,47 @@ def _policy_kwargs(meta: dict, algo_cls) -> None:
             check_int(field, value, 1, LIMITS["n_critics"])
         else:
             raise field_error(field, "cannot be restored from a file")
+
+
+def _extractor_class(field: str, value):
+    """A registered extractor name (classes are looked up in the registry, never imported from a path)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 200:
+        raise field_error(field, f"expected the name of a registered features extractor, got {show(value)}")
+    try:
+        return resolve_features_extractor_class(value)
+    except ValueError as e:
+        raise field_error(field, str(e)) from None
+
+
+def _extractor_kwargs(field: str, value, class_name) -> None:
+    """At most 16 keyword arguments of the extractor class (a registered name, or the policy's default class),
+    each a bool, a number (ints up to the width limit), a short string, None or a short list of those."""
+    if value is None:
+        return
+    kwargs = check_dict(field, value)
+    if len(kwargs) > 16:
+        raise field_error(field, f"expected at most 16 entries, got {len(kwargs)}")
+    cls = class_name if isinstance(class_name, type) else _extractor_class(field.replace("_kwargs", "_class"),
+                                                                            class_name)
+    if cls is not None:
+        params = inspect.signature(cls).parameters
+        if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+            check_keys(field, kwargs, set(params) - {"self", "observation_space"})
+
+    def ok(v) -> bool:
+        if isinstance(v, bool) or v is None:
+            return True
+        if is_int(v):
+            return 0 <= v <= LIMITS["width"]
+        if isinstance(v, float):
+            return math.isfinite(v)
+        return isinstance(v, str) and len(v) <= 64
+    for key, v in kwargs.items():
+        if not (ok(v) or (isinstance(v, list) and len(v) <= LIMITS["depth"] and all(ok(x) for x in v))):
+            raise field_error(f"{field}.{key}", f"expected a bool, a number (integers in [0, {LIMITS['width']}]), "
+                                                f"a short string or a short list of them, got {show(v)}")
 
 
 def _optimizer_kwargs(field: str, value, optimizer_class) -> None:

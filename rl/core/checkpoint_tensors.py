@@ -12,9 +12,10 @@ import math
 
 import numpy as np
 
-from .checkpoint import CheckpointError, target_network_names, walk_arrays
+from .checkpoint import CheckpointError, space_from_json, target_copy_keys, walk_arrays
 from .checkpoint_fields import LIMITS, field_error, space_dims
 from .checkpoint_schema import init_parameters
+from .policies import default_features_extractor, uses_raw_observations
 
 __all__ = ["check_module_state", "check_optimizer_state", "check_params", "check_declared_policy_size",
            "policy_size_lower_bound", "is_array"]
@@ -152,8 +153,8 @@ def check_params(model, params, require_optimizer: bool = True, with_targets: bo
                               f"{[k for k in optimizers if k in params]}")
     expected = _module_tensors(model.policy)
     if not with_targets:
-        targets = target_network_names(expected)
-        expected = {k: v for k, v in expected.items() if k.split(".")[0] not in targets}
+        copies = target_copy_keys(expected)
+        expected = {k: v for k, v in expected.items() if k not in copies}
     saved = params["policy"]
     if not exact_match and isinstance(saved, dict):
         saved = {k: v for k, v in saved.items() if k in expected}
@@ -178,6 +179,8 @@ def check_rms_state(where: str, saved, shape: tuple) -> None:
 def policy_size_lower_bound(meta: dict, algo_cls) -> int:
     """Fewest weights of the online networks a policy built from `meta` has; raises for a network over the limit."""
     features, _ = space_dims(meta["observation_space"])
+    if _reads_raw_observations(meta, algo_cls):
+        features = 1  # the networks read an extractor's output, whose size is known once it is built
     act = meta["action_space"]
     n_out = act["n"] if act["type"] == "Discrete" else space_dims(act)[1]
     pk = meta.get("policy_kwargs") or {}
@@ -201,6 +204,16 @@ def policy_size_lower_bound(meta: dict, algo_cls) -> int:
     elif "ortho_init" in params:
         total += mlp(features, archs.get("vf", []), 1)
     return total
+
+
+def _reads_raw_observations(meta: dict, algo_cls) -> bool:
+    """True when the policy `meta` describes reads observations through a features extractor (images, CNNs)."""
+    policy_cls = algo_cls.policy_aliases[meta.get("policy", "MlpPolicy")]
+    try:
+        space = space_from_json(meta["observation_space"])
+        return uses_raw_observations(space, default_features_extractor(policy_cls, meta.get("policy_kwargs")))
+    except (ValueError, TypeError, KeyError):
+        return True
 
 
 def check_declared_policy_size(meta: dict, algo_cls, skeleton: dict) -> None:

@@ -1,10 +1,10 @@
 """Replay memory for Dict observations (SB3's DictReplayBuffer), the base of HerReplayBuffer.
 
 Each key k of the Dict space gets its own preallocated arrays, observations[k] and
-next_observations[k] of shape (buffer_size, n_envs, *space[k].shape); actions (size, n_envs, A),
-rewards and dones (size, n_envs). Samples are dicts of (B, *shape) arrays, which the agent's
-preprocessor concatenates (keys in the space's sorted order) into flat features for
-MultiInputPolicy.
+next_observations[k] of shape (buffer_size, n_envs, *space[k].shape) (uint8 for image keys, `dtype`
+for the others); actions (size, n_envs, A), rewards and dones (size, n_envs). Samples are dicts of
+(B, *shape) arrays, which the agent's preprocessor concatenates (keys in the space's sorted order)
+into flat features for MultiInputPolicy, or hands to its CombinedExtractor when images are present.
 
 As in `ReplayBuffer`, stored dones are terminations only: pass done = terminated | truncated and
 the truncation flags (`truncated=` or infos["TimeLimit.truncated"]) so targets bootstrap through
@@ -28,6 +28,7 @@ from .replay_buffer import (
     _check_values,
     _rows,
     _truncation_flags,
+    obs_storage_dtype,
     register_replay_buffer_class,
 )
 
@@ -76,8 +77,9 @@ class DictReplayBuffer(ReplayBuffer):
         self.dtype = np.dtype(dtype)
         self.rng = np.random.default_rng(seed)
         size, n = self.buffer_size, self.n_envs
-        self.observations = {k: np.zeros((size, n, *s), self.dtype) for k, s in self.obs_shapes.items()}
-        self.next_observations = {k: np.zeros((size, n, *s), self.dtype) for k, s in self.obs_shapes.items()}
+        self.obs_dtypes = {k: obs_storage_dtype(observation_space[k], self.dtype) for k in self.obs_shapes}
+        self.observations = {k: np.zeros((size, n, *s), self.obs_dtypes[k]) for k, s in self.obs_shapes.items()}
+        self.next_observations = {k: np.zeros((size, n, *s), self.obs_dtypes[k]) for k, s in self.obs_shapes.items()}
         self.actions = np.zeros((size, n, self.action_dim), np.float32)
         self.rewards = np.zeros((size, n), np.float32)
         self.dones = np.zeros((size, n), np.float32)

@@ -54,10 +54,11 @@ class OnPolicyAlgorithm(BaseAlgorithm):
 
     def _setup_buffer(self) -> None:
         discrete = not hasattr(self.action_space, "low")
+        obs_shape, obs_dtype = self.preprocessor.storage  # flat float32 features, or raw (uint8 images)
         self.rollout_buffer = RolloutBuffer(
-            self.n_steps, self.n_envs, (self.preprocessor.features_dim,),
+            self.n_steps, self.n_envs, obs_shape,
             () if discrete else tuple(self.action_space.shape), np.int64 if discrete else np.float32,
-            gamma=self.gamma, gae_lambda=self.gae_lambda)
+            gamma=self.gamma, gae_lambda=self.gae_lambda, obs_dtype=obs_dtype)
 
     def set_env(self, env, force_reset: bool = True) -> None:
         n_before = self.n_envs

@@ -1,8 +1,10 @@
 """Ring-buffer replay memory for off-policy algorithms (DQN, DDPG, TD3, SAC).
 
 Storage is preallocated: observations (size, n_envs, *obs_shape), actions (size, n_envs, action_dim),
-rewards and dones (size, n_envs), float32 by default. `buffer_size` counts transitions over all
-sub-envs, so each sub-env gets buffer_size // n_envs slots (as in Stable-Baselines3).
+rewards and dones (size, n_envs), float32 by default; image observations (uint8 Box, see
+`rl.core.preprocessing.is_image_space`) are stored as uint8 whatever `dtype` says, and preprocessed per
+sampled batch. `buffer_size` counts transitions over all sub-envs, so each sub-env gets
+buffer_size // n_envs slots (as in Stable-Baselines3).
 
 Stored `dones` are terminations only: a transition cut by a time limit keeps done = 0 so that
 targets bootstrap through it. Callers pass done = terminated | truncated plus the truncation flags
@@ -17,7 +19,10 @@ from typing import NamedTuple
 import numpy as np
 from gymnasium import spaces
 
-__all__ = ["ReplayBuffer", "ReplayBufferSamples", "register_replay_buffer_class", "resolve_replay_buffer_class"]
+from .preprocessing import is_image_space
+
+__all__ = ["ReplayBuffer", "ReplayBufferSamples", "register_replay_buffer_class", "resolve_replay_buffer_class",
+           "obs_storage_dtype"]
 
 _REPLAY_BUFFER_CLASSES: dict[str, type] = {}
 
@@ -72,6 +77,11 @@ def _obs_shape(space: spaces.Space) -> tuple:
     raise TypeError(f"ReplayBuffer does not support observation space {space}")
 
 
+def obs_storage_dtype(space: spaces.Space, dtype) -> np.dtype:
+    """The dtype observations of `space` are stored in: the image's own (uint8) for image spaces, else `dtype`."""
+    return np.dtype(space.dtype) if is_image_space(space) else np.dtype(dtype)
+
+
 def _action_dim(space: spaces.Space) -> int:
     if isinstance(space, spaces.Box):
         return int(np.prod(space.shape))
@@ -124,11 +134,12 @@ class ReplayBuffer:
         self.obs_shape = _obs_shape(observation_space)
         self.action_dim = _action_dim(action_space)
         self.dtype = np.dtype(dtype)
+        self.obs_dtype = obs_storage_dtype(observation_space, self.dtype)
         self.rng = np.random.default_rng(seed)
         size, n = self.buffer_size, self.n_envs
-        self.observations = np.zeros((size, n, *self.obs_shape), dtype=self.dtype)
+        self.observations = np.zeros((size, n, *self.obs_shape), dtype=self.obs_dtype)
         self.next_observations = (None if self.optimize_memory_usage
-                                  else np.zeros((size, n, *self.obs_shape), dtype=self.dtype))
+                                  else np.zeros((size, n, *self.obs_shape), dtype=self.obs_dtype))
         self.actions = np.zeros((size, n, self.action_dim), dtype=np.float32)
         self.rewards = np.zeros((size, n), dtype=np.float32)
         self.dones = np.zeros((size, n), dtype=np.float32)

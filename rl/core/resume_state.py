@@ -57,7 +57,8 @@ def collect(model) -> tuple[dict, dict]:
     if model._last_obs is not None:
         obs = model._last_obs
         arrays["last_obs"] = {k: np.array(v) for k, v in obs.items()} if isinstance(obs, dict) else np.array(obs)
-        arrays["last_features"] = np.asarray(model._last_features, np.float32).copy()
+        if not model.preprocessor.raw:  # raw observations are their own features (recomputed on restore)
+            arrays["last_features"] = np.asarray(model._last_features, np.float32).copy()
         if model._last_episode_starts is not None:
             arrays["last_episode_starts"] = np.asarray(model._last_episode_starts, np.float32).copy()
     if model.obs_normalizer is not None:
@@ -111,6 +112,9 @@ def check_arrays(model, n_envs: int, saved) -> None:
         else:
             _check(f"{where}/last_obs", obs, (n_envs, *shapes), "biuf")
     if "last_features" in saved:
+        if model.preprocessor.raw:
+            raise CheckpointError(f"{where}/last_features: this agent's policy reads raw observations and keeps no "
+                                  "separate features")
         _check(f"{where}/last_features", saved["last_features"], (n_envs, model.preprocessor.features_dim))
     for name in ("last_episode_starts", "normalizer_returns"):
         if name in saved:
@@ -159,10 +163,11 @@ def restore(model, arrays: dict, meta: dict, n_envs: int, force_reset: bool) -> 
         model.ep_success_buffer.extend(float(s) for s in arrays["ep_success"])
     if force_reset or n_envs != model.n_envs:
         return
-    if meta.get("has_last_obs") and "last_obs" in arrays and "last_features" in arrays:
+    if meta.get("has_last_obs") and "last_obs" in arrays and ("last_features" in arrays or model.preprocessor.raw):
         obs = arrays["last_obs"]
         model._last_obs = {k: np.array(v) for k, v in obs.items()} if isinstance(obs, dict) else np.array(obs)
-        model._last_features = np.array(arrays["last_features"], np.float32)
+        model._last_features = (model._features(model._last_obs) if model.preprocessor.raw
+                                else np.array(arrays["last_features"], np.float32))
         starts = arrays.get("last_episode_starts")
         model._last_episode_starts = None if starts is None else np.array(starts, np.float32)
     if model.obs_normalizer is not None and "normalizer_returns" in arrays:

@@ -17,7 +17,11 @@ import numpy as np
 from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv, VectorEnv
 from gymnasium.wrappers.vector import RecordEpisodeStatistics
 
-__all__ = ["make_vec_env", "wrap_env", "is_vector_env", "env_id_of", "SeedOnFirstReset", "unwrap_vec_normalize"]
+from .preprocessing import needs_transpose
+from .vec_transpose import VecTransposeImage, is_wrapped_with_transpose
+
+__all__ = ["make_vec_env", "wrap_env", "is_vector_env", "env_id_of", "SeedOnFirstReset", "unwrap_vec_normalize",
+           "VecTransposeImage"]
 
 
 class SeedOnFirstReset(gym.Wrapper):
@@ -109,8 +113,19 @@ def _autoreset_mode(env: VectorEnv):
 def wrap_env(env: Any, n_envs: int = 1, seed: int | None = None) -> VectorEnv:
     """Turn an env id, a `gymnasium.Env` or a vector env into a SAME_STEP vector env.
 
-    A single Env instance is wrapped into a 1-env SyncVectorEnv (n_envs must then be 1).
+    A single Env instance is wrapped into a 1-env SyncVectorEnv (n_envs must then be 1). Channel-last
+    image observations (H, W, C) are transposed to (C, H, W) by `VecTransposeImage`, as SB3's agents do.
     """
+    return _transpose_images(_as_vector_env(env, n_envs, seed))
+
+
+def _transpose_images(env: VectorEnv) -> VectorEnv:
+    if needs_transpose(env.single_observation_space) and not is_wrapped_with_transpose(env):
+        return VecTransposeImage(env)
+    return env
+
+
+def _as_vector_env(env: Any, n_envs: int, seed: int | None) -> VectorEnv:
     if isinstance(env, str):
         return make_vec_env(env, n_envs=n_envs, seed=seed)
     if isinstance(env, VectorEnv):

@@ -3,7 +3,8 @@
 rl-zoo3 writes values such as policy_kwargs: "dict(net_arch=[64, 64], activation_fn=nn.ReLU)" and
 evaluates them with eval(). We parse them with `ast` instead and accept only literals (numbers,
 strings, True/False/None, lists, tuples, {...} dicts), dict(key=value, ...) calls and the names of
-activation functions and optimizers, which resolve to corenn classes. Nothing is executed.
+activation functions and optimizers, which resolve to corenn classes, and of registered features
+extractors (NatureCNN, CombinedExtractor, FlattenExtractor, ...). Nothing is executed or imported.
 """
 
 from __future__ import annotations
@@ -22,15 +23,21 @@ class HyperparameterError(ValueError):
 
 
 def resolve_name(dotted: str):
-    """'nn.ReLU', 'th.nn.Tanh', 'ReLU' -> corenn.nn class; 'th.optim.Adam' -> corenn.optim class."""
+    """'nn.ReLU', 'th.nn.Tanh', 'ReLU' -> corenn.nn class; 'th.optim.Adam' -> corenn.optim class;
+    'NatureCNN' (or 'stable_baselines3.common.torch_layers.NatureCNN') -> the registered features extractor."""
+    from rl.core.feature_extractors import registered_features_extractors, resolve_features_extractor_class
+
     name = dotted.split(".")[-1]
     if name in ACTIVATIONS:
         import corenn.nn as module
     elif name in OPTIMIZERS:
         import corenn.optim as module
+    elif name in registered_features_extractors():
+        return resolve_features_extractor_class(name)
     else:
-        raise ValueError(f"unknown name {dotted!r}: allowed are the activations {', '.join(ACTIVATIONS)} "
-                         f"and the optimizers {', '.join(OPTIMIZERS)}")
+        raise ValueError(f"unknown name {dotted!r}: allowed are the activations {', '.join(ACTIVATIONS)}, "
+                         f"the optimizers {', '.join(OPTIMIZERS)} and the features extractors "
+                         f"{', '.join(registered_features_extractors())}")
     if not hasattr(module, name):
         raise ValueError(f"{dotted!r}: {module.__name__} has no {name}")
     return getattr(module, name)
@@ -65,7 +72,7 @@ def _read(node, text: str, resolve):
     if dotted is not None:
         return resolve(dotted)
     raise ValueError(f"unsupported expression {ast.unparse(node)!r} in {text!r}: only literals, "
-                     "dict(...), lists and activation/optimizer names are allowed")
+                     "dict(...), lists and activation/optimizer/features extractor names are allowed")
 
 
 def parse_literal(text: str, resolve=resolve_name):

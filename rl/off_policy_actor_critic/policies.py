@@ -1,9 +1,13 @@
 """Policies for continuous-action off-policy algorithms: SAC (squashed Gaussian actor) and
 TD3 / DDPG (deterministic actor), both with an ensemble of Q critics evaluated in one pass.
 
-Features (B, F) are the flat float32 observations made by `rl.core.policies.ObsPreprocessor` (and
-the agent's normaliser). Actors work in the normalised action range [-1, 1]; `unscale_action` maps
-to the env's Box bounds (SB3's scale_action / unscale_action).
+Every actor and critic reads stored observations through its own features extractor (`features_extractor`):
+flat float32 features (B, F) for MLP policies (the identity FlattenExtractor), or raw batches (uint8
+images, dicts) for CnnPolicy / MultiInputPolicy (NatureCNN, CombinedExtractor), preprocessed per batch by
+`rl.core.policies.PolicyInput`. With share_features_extractor=True the critic reads the actor's extractor
+without training it (its features are constants in the critic loss), as SB3; target networks always have
+their own copies. Actors work in the normalised action range [-1, 1]; `unscale_action` maps to the env's
+Box bounds (SB3's scale_action / unscale_action).
 """
 
 from __future__ import annotations
@@ -19,11 +23,13 @@ from corenn import nn
 from corenn.nn.functional import fused_linear
 
 from ..core.checkpoint import jsonable
+from ..core.feature_extractors import CombinedExtractor, FlattenExtractor, NatureCNN
 from ..core.networks import FusedMLP, activation_key
-from ..core.policies import ObsPreprocessor, frozen_copy, get_optimizer_class
+from ..core.policies import PolicyInput, extract, frozen_copy, get_optimizer_class
 
 __all__ = ["SquashedGaussian", "squashed_gaussian", "SquashedGaussianActor", "DeterministicActor", "ContinuousCritic",
-           "SACPolicy", "TD3Policy", "LOG_STD_MIN", "LOG_STD_MAX"]
+           "SACPolicy", "TD3Policy", "SACCnnPolicy", "SACMultiInputPolicy", "TD3CnnPolicy", "TD3MultiInputPolicy",
+           "LOG_STD_MIN", "LOG_STD_MAX"]
 
 LOG_STD_MIN, LOG_STD_MAX = -20.0, 2.0
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -77,17 +83,21 @@ def squashed_gaussian(head, eps: np.ndarray, with_log_prob: bool = True):
 
 
 class SquashedGaussianActor(nn.Module):
-    """SAC actor: features (B, F) -> MLP -> [mean | log_std] (B, 2A) -> tanh-Gaussian actions in [-1, 1]."""
+    """SAC actor: observations -> features_extractor (B, F) -> MLP -> [mean | log_std] (B, 2A) -> tanh-Gaussian
+    actions in [-1, 1]. Without `features_extractor` the input is flat float32 features (B, features_dim)."""
 
-    def __init__(self, features_dim: int, action_dim: int, net_arch=(256, 256), activation="relu"):
+    def __init__(self, features_dim: int, action_dim: int, net_arch=(256, 256), activation="relu",
+                 features_extractor: nn.Module | None = None, inputs: PolicyInput | None = None):
         super().__init__()
         self.action_dim = int(action_dim)
+        self.features_extractor = FlattenExtractor(features_dim) if features_extractor is None else features_extractor
+        self.inputs = inputs
         self.net = FusedMLP(features_dim, 2 * self.action_dim, net_arch, activation)
 
-    def forward(self, features, deterministic: bool = False, rng: np.random.Generator | None = None,
+    def forward(self, obs, deterministic: bool = False, rng: np.random.Generator | None = None,
                 with_log_prob: bool = True):
         """-> (actions (B, A) Tensor in [-1, 1], log_prob (B,) Tensor or None)."""
-        head = self.net(corenn.as_tensor(features, np.float32))
+        head = self.net(extract(self.features_extractor, self.inputs, obs))
         shape = (head.shape[0], self.action_dim)
         if deterministic:
             eps = np.zeros(shape, np.float32)
@@ -97,42 +107,69 @@ class SquashedGaussianActor(nn.Module):
 
 
 class DeterministicActor(nn.Module):
-    """TD3 / DDPG actor: features (B, F) -> MLP -> tanh -> actions (B, A) in [-1, 1]."""
+    """TD3 / DDPG actor: observations -> features_extractor (B, F) -> MLP -> tanh -> actions (B, A) in [-1, 1]."""
 
-    def __init__(self, features_dim: int, action_dim: int, net_arch=(400, 300), activation="relu"):
+    def __init__(self, features_dim: int, action_dim: int, net_arch=(400, 300), activation="relu",
+                 features_extractor: nn.Module | None = None, inputs: PolicyInput | None = None):
         super().__init__()
         self.action_dim = int(action_dim)
+        self.features_extractor = FlattenExtractor(features_dim) if features_extractor is None else features_extractor
+        self.inputs = inputs
         self.net = FusedMLP(features_dim, self.action_dim, net_arch, activation, output_activation="tanh")
 
-    def forward(self, features) -> corenn.Tensor:
-        return self.net(corenn.as_tensor(features, np.float32))
+    def forward(self, obs) -> corenn.Tensor:
+        return self.net(extract(self.features_extractor, self.inputs, obs))
 
 
 class ContinuousCritic(nn.Module):
-    """n_critics Q(s, a) networks as one ensemble: (B, F), (B, A) -> (n_critics, B)."""
+    """n_critics Q(s, a) networks as one ensemble: observations, (B, A) -> (n_critics, B).
+
+    Observations go through `features_extractor` (B, F) first. With share_features_extractor=True the
+    extractor passed in belongs to the actor: it is not registered here (not in this critic's parameters,
+    state or optimizer) and its features enter the critic as constants.
+    """
 
     def __init__(self, features_dim: int, action_dim: int, net_arch=(256, 256), activation="relu",
-                 n_critics: int = 2):
+                 n_critics: int = 2, features_extractor: nn.Module | None = None, inputs: PolicyInput | None = None,
+                 share_features_extractor: bool = False):
         super().__init__()
         self.n_critics = int(n_critics)
         if self.n_critics < 1:
             raise ValueError(f"n_critics must be >= 1, got {n_critics}")
+        extractor = FlattenExtractor(features_dim) if features_extractor is None else features_extractor
+        self.share_features_extractor = bool(share_features_extractor) and features_extractor is not None
+        if self.share_features_extractor:
+            self._shared_extractor = [extractor]  # a list: not registered as a submodule
+        else:
+            self.features_extractor = extractor
+        self.inputs = inputs
         self.net = FusedMLP(features_dim + action_dim, 1, net_arch, activation, n_members=self.n_critics)
+
+    def extract_features(self, obs) -> corenn.Tensor:
+        """(B, F) features; a constant (no graph) when the extractor is the actor's."""
+        if self.share_features_extractor:
+            with corenn.no_grad():
+                return extract(self._shared_extractor[0], self.inputs, obs)
+        return extract(self.features_extractor, self.inputs, obs)
 
     @staticmethod
     def _input(features, actions):
-        if isinstance(actions, corenn.Tensor) and actions.requires_grad:
-            return corenn.cat([corenn.as_tensor(features, np.float32), actions], axis=-1)
+        grad = [t for t in (features, actions) if isinstance(t, corenn.Tensor) and t.requires_grad]
+        if grad:
+            return corenn.cat([corenn.as_tensor(features, np.float32), corenn.as_tensor(actions, np.float32)],
+                              axis=-1)
         a = actions.data if isinstance(actions, corenn.Tensor) else actions
         f = features.data if isinstance(features, corenn.Tensor) else features
         return corenn.Tensor(np.concatenate([f, a.astype(np.float32, copy=False)], axis=-1))
 
-    def forward(self, features, actions) -> corenn.Tensor:
-        q = self.net(self._input(features, actions))  # (E, B, 1)
+    def forward(self, obs, actions) -> corenn.Tensor:
+        q = self.net(self._input(self.extract_features(obs), actions))  # (E, B, 1)
         return q.reshape(self.n_critics, -1)
 
-    def q1_forward(self, features, actions) -> corenn.Tensor:
-        """First critic only, (B,): TD3's actor loss. Weights enter as constants (no weight grads)."""
+    def q1_forward(self, obs, actions) -> corenn.Tensor:
+        """First critic only, (B,): TD3's actor loss. Weights (extractor included) enter as constants."""
+        with corenn.no_grad():
+            features = self.extract_features(obs)
         x = self._input(features, actions)
         for layer, extra in zip(self.net.layers, self.net._extra):
             x = fused_linear(x, corenn.Tensor(layer.weight.data[0]), corenn.Tensor(layer.bias.data[0]),
@@ -143,26 +180,33 @@ class ContinuousCritic(nn.Module):
 
 
 class _OffPolicyContinuousPolicy(nn.Module):
-    """Shared: feature size, action scaling, optimizers, config for checkpoints.
+    """Shared: features extractors, action scaling, optimizers, target-network pairs, config for checkpoints.
 
     policy_kwargs (SB3 names): net_arch (list, or dict(pi=[...], qf=[...])), activation_fn ("relu",
     "tanh" fused; other corenn activations as separate modules), n_critics, optimizer_class,
-    optimizer_kwargs. share_features_extractor is accepted for SB3 compatibility: features are the
-    flat preprocessed observations, so there is no extractor to share.
+    optimizer_kwargs, share_features_extractor (default False: actor and critic have their own),
+    features_extractor_class / features_extractor_kwargs (built as cls(observation_space, **kwargs); default
+    FlattenExtractor, CnnPolicy: NatureCNN, MultiInputPolicy: CombinedExtractor), normalize_images.
     """
 
     default_net_arch = [256, 256]
+    default_features_extractor = FlattenExtractor
 
     def __init__(self, observation_space: gym.Space, action_space: gym.Space, lr_schedule: Callable[[float], float],
                  net_arch=None, activation_fn="relu", n_critics: int = 2, optimizer_class="Adam",
-                 optimizer_kwargs: dict | None = None, share_features_extractor: bool = False):
+                 optimizer_kwargs: dict | None = None, share_features_extractor: bool = False,
+                 features_extractor_class=None, features_extractor_kwargs: dict | None = None,
+                 normalize_images: bool = True):
         super().__init__()
         if not isinstance(action_space, gym.spaces.Box):
             raise ValueError(f"{type(self).__name__} needs a Box action space, got {action_space}")
         self.observation_space, self.action_space = observation_space, action_space
-        self.features_dim = ObsPreprocessor(observation_space).features_dim
+        self.inputs = PolicyInput(observation_space, features_extractor_class or self.default_features_extractor,
+                                  features_extractor_kwargs, normalize_images)
+        self.preprocessor = self.inputs.preprocessor
+        self.share_features_extractor = bool(share_features_extractor)
         self.action_dim = int(np.prod(action_space.shape))
-        self.net_arch = list(self.default_net_arch) if net_arch is None else net_arch
+        self.net_arch = self._default_arch() if net_arch is None else net_arch
         if isinstance(self.net_arch, dict):
             self.actor_arch, self.critic_arch = list(self.net_arch.get("pi", [])), list(self.net_arch.get("qf", []))
         else:
@@ -175,12 +219,56 @@ class _OffPolicyContinuousPolicy(nn.Module):
         self._high = action_space.high.astype(np.float32)
         self._lr0 = lr_schedule(1.0)
 
+    def _default_arch(self) -> list:
+        return list(self.default_net_arch)
+
+    def _make_actor(self, cls):
+        extractor = self.inputs.make_extractor()
+        return cls(extractor.features_dim, self.action_dim, self.actor_arch, self.activation,
+                   features_extractor=extractor, inputs=self.inputs)
+
+    def _make_critic(self, shared: nn.Module | None = None) -> ContinuousCritic:
+        """A critic with its own extractor, or reading `shared` (the actor's) without owning it."""
+        extractor = self.inputs.make_extractor() if shared is None else shared
+        return ContinuousCritic(extractor.features_dim, self.action_dim, self.critic_arch, self.activation,
+                                self.n_critics, features_extractor=extractor, inputs=self.inputs,
+                                share_features_extractor=shared is not None)
+
+    def _build_critic(self) -> None:
+        """critic: its own extractor, or the actor's when shared."""
+        self.critic = self._make_critic(shared=self.actor.features_extractor if self.share_features_extractor
+                                        else None)
+
+    def _build_critic_target(self) -> None:
+        """critic_target: the critic's weights (and the shared extractor's) in a copy with its own extractor."""
+        if not self.share_features_extractor:
+            self.critic_target = frozen_copy(self.critic, self._make_critic)
+            return
+        target = self._make_critic()
+        target.features_extractor.load_state_dict(self.actor.features_extractor.state_dict())
+        target.net.load_state_dict(self.critic.net.state_dict())
+        target.requires_grad_(False)
+        self.critic_target = target
+
+    @property
+    def features_dim(self) -> int:
+        return self.actor.features_extractor.features_dim
+
+    def target_pairs(self, name: str) -> tuple[list, list]:
+        """(online parameters, target parameters) of `name` ("critic" or "actor") in matching order, for
+        polyak updates; a critic sharing the actor's extractor pairs that extractor with its target's."""
+        online = list(getattr(self, name).parameters())
+        if name == "critic" and self.share_features_extractor:
+            online = list(self.actor.features_extractor.parameters()) + online
+        return online, list(getattr(self, f"{name}_target").parameters())
+
     def _optimizer(self, module: nn.Module):
         return self.optimizer_class(list(module.parameters()), lr=self._lr0, **self.optimizer_kwargs)
 
     def config(self) -> dict:
         """JSON-able policy_kwargs to rebuild this policy."""
         return {"net_arch": self.net_arch, "activation_fn": self.activation, "n_critics": self.n_critics,
+                **self.inputs.config(), "share_features_extractor": self.share_features_extractor,
                 "optimizer_class": self.optimizer_class.__name__,
                 "optimizer_kwargs": jsonable(self.optimizer_kwargs)}
 
@@ -192,10 +280,10 @@ class _OffPolicyContinuousPolicy(nn.Module):
         """[-1, 1] -> env bounds."""
         return (self._low + 0.5 * (scaled + 1.0) * (self._high - self._low)).astype(np.float32)
 
-    def predict_actions(self, features: np.ndarray, deterministic: bool = False,
+    def predict_actions(self, obs, deterministic: bool = False,
                         rng: np.random.Generator | None = None) -> np.ndarray:
-        """Env-bounded actions for features (B, F) (what BaseAlgorithm.predict returns)."""
-        return self.unscale_action(self.act(features, deterministic, rng))
+        """Env-bounded actions for stored observations (B, ...) (what BaseAlgorithm.predict returns)."""
+        return self.unscale_action(self.act(obs, deterministic, rng))
 
 
 class SACPolicy(_OffPolicyContinuousPolicy):
@@ -203,39 +291,62 @@ class SACPolicy(_OffPolicyContinuousPolicy):
 
     def __init__(self, observation_space, action_space, lr_schedule, **kwargs):
         super().__init__(observation_space, action_space, lr_schedule, **kwargs)
-        self.actor = SquashedGaussianActor(self.features_dim, self.action_dim, self.actor_arch, self.activation)
-        make_critic = lambda: ContinuousCritic(self.features_dim, self.action_dim, self.critic_arch,  # noqa: E731
-                                               self.activation, self.n_critics)
-        self.critic = make_critic()
-        self.critic_target = frozen_copy(self.critic, make_critic)
+        self.actor = self._make_actor(SquashedGaussianActor)
+        self._build_critic()
+        self._build_critic_target()
         self.actor.optimizer = self._optimizer(self.actor)
         self.critic.optimizer = self._optimizer(self.critic)
 
-    def act(self, features, deterministic: bool = False, rng=None) -> np.ndarray:
+    def act(self, obs, deterministic: bool = False, rng=None) -> np.ndarray:
         """Actions in [-1, 1] (B, A) without a graph."""
         with corenn.no_grad():
-            actions, _ = self.actor(features, deterministic, rng, with_log_prob=False)
+            actions, _ = self.actor(obs, deterministic, rng, with_log_prob=False)
         return actions.data
 
 
 class TD3Policy(_OffPolicyContinuousPolicy):
-    """TD3 / DDPG: deterministic actor + target actor, n_critics critics + targets (default [400, 300])."""
+    """TD3 / DDPG: deterministic actor + target actor, n_critics critics + targets (default [400, 300];
+    [256, 256] with NatureCNN, as SB3)."""
 
     default_net_arch = [400, 300]
 
     def __init__(self, observation_space, action_space, lr_schedule, **kwargs):
         super().__init__(observation_space, action_space, lr_schedule, **kwargs)
-        make_actor = lambda: DeterministicActor(self.features_dim, self.action_dim, self.actor_arch,  # noqa: E731
-                                                self.activation)
-        make_critic = lambda: ContinuousCritic(self.features_dim, self.action_dim, self.critic_arch,  # noqa: E731
-                                               self.activation, self.n_critics)
-        self.actor, self.critic = make_actor(), make_critic()
-        self.actor_target = frozen_copy(self.actor, make_actor)
-        self.critic_target = frozen_copy(self.critic, make_critic)
+        self.actor = self._make_actor(DeterministicActor)
+        self._build_critic()
+        self.actor_target = frozen_copy(self.actor, lambda: self._make_actor(DeterministicActor))
+        self._build_critic_target()
         self.actor.optimizer = self._optimizer(self.actor)
         self.critic.optimizer = self._optimizer(self.critic)
 
-    def act(self, features, deterministic: bool = True, rng=None) -> np.ndarray:
+    def _default_arch(self) -> list:
+        return [256, 256] if self.inputs.extractor_class is NatureCNN else list(self.default_net_arch)
+
+    def act(self, obs, deterministic: bool = True, rng=None) -> np.ndarray:
         """Actions in [-1, 1] (B, A) without a graph (the actor is deterministic)."""
         with corenn.no_grad():
-            return self.actor(features).data
+            return self.actor(obs).data
+
+
+class SACCnnPolicy(SACPolicy):
+    """SACPolicy with NatureCNN as its default features extractor (images); SB3's sac CnnPolicy."""
+
+    default_features_extractor = NatureCNN
+
+
+class SACMultiInputPolicy(SACPolicy):
+    """SACPolicy with CombinedExtractor as its default features extractor (Dict observations)."""
+
+    default_features_extractor = CombinedExtractor
+
+
+class TD3CnnPolicy(TD3Policy):
+    """TD3Policy with NatureCNN as its default features extractor (images); SB3's td3 CnnPolicy."""
+
+    default_features_extractor = NatureCNN
+
+
+class TD3MultiInputPolicy(TD3Policy):
+    """TD3Policy with CombinedExtractor as its default features extractor (Dict observations)."""
+
+    default_features_extractor = CombinedExtractor

@@ -25,7 +25,7 @@ from corenn.nn.functional import take_min
 from ..core.off_policy_algorithm import OffPolicyAlgorithm
 from ..core.polyak import polyak_update
 from ..core.validation import check_finite_scalar, check_hyperparameters, constructor_args
-from .policies import SACPolicy
+from .policies import SACCnnPolicy, SACMultiInputPolicy, SACPolicy
 
 __all__ = ["SAC", "EntropyCoefficient"]
 
@@ -73,7 +73,7 @@ class SAC(OffPolicyAlgorithm):
     target_entropy: "auto" (= -dim(A)) or a float. gSDE (use_sde, ...) is not implemented."""
 
     algo_name = "SAC"
-    policy_aliases = {"MlpPolicy": SACPolicy, "MultiInputPolicy": SACPolicy}
+    policy_aliases = {"MlpPolicy": SACPolicy, "CnnPolicy": SACCnnPolicy, "MultiInputPolicy": SACMultiInputPolicy}
     supported_action_spaces = (gym.spaces.Box,)
     _hparam_names = OffPolicyAlgorithm._hparam_names + ("ent_coef", "target_update_interval", "target_entropy")
 
@@ -108,8 +108,7 @@ class SAC(OffPolicyAlgorithm):
         else:
             target_entropy = float(self.target_entropy)
         self.entropy_coefficient = EntropyCoefficient.from_spec(self.ent_coef, target_entropy, self.lr_schedule(1.0))
-        self._critic_params = list(self.policy.critic.parameters())
-        self._critic_target_params = list(self.policy.critic_target.parameters())
+        self._critic_params, self._critic_target_params = self.policy.target_pairs("critic")
 
     @property
     def log_ent_coef(self) -> nn.Parameter | None:

@@ -21,7 +21,7 @@ from corenn.nn import functional as F
 from ..core.off_policy_algorithm import OffPolicyAlgorithm
 from ..core.polyak import polyak_update
 from ..core.validation import check_finite_scalar, check_hyperparameters, constructor_args
-from .policies import TD3Policy
+from .policies import TD3CnnPolicy, TD3MultiInputPolicy, TD3Policy
 
 __all__ = ["TD3"]
 
@@ -30,7 +30,7 @@ class TD3(OffPolicyAlgorithm):
     """TD3 for Box action spaces; exploration via `action_noise` (e.g. NormalActionNoise)."""
 
     algo_name = "TD3"
-    policy_aliases = {"MlpPolicy": TD3Policy, "MultiInputPolicy": TD3Policy}
+    policy_aliases = {"MlpPolicy": TD3Policy, "CnnPolicy": TD3CnnPolicy, "MultiInputPolicy": TD3MultiInputPolicy}
     supported_action_spaces = (gym.spaces.Box,)
     _hparam_names = OffPolicyAlgorithm._hparam_names + ("policy_delay", "target_policy_noise", "target_noise_clip")
 
@@ -59,8 +59,8 @@ class TD3(OffPolicyAlgorithm):
     def _setup_model(self) -> None:
         super()._setup_model()
         p = self.policy
-        self._critic_pairs = (list(p.critic.parameters()), list(p.critic_target.parameters()))
-        self._actor_pairs = (list(p.actor.parameters()), list(p.actor_target.parameters()))
+        self._critic_pairs = p.target_pairs("critic")
+        self._actor_pairs = p.target_pairs("actor")
 
     def _policy_optimizers(self) -> dict:
         return {"actor.optimizer": self.policy.actor.optimizer, "critic.optimizer": self.policy.critic.optimizer}

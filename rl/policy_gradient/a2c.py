@@ -17,7 +17,7 @@ from corenn.nn.utils import clip_grad_norm_
 
 from ..core.on_policy_algorithm import OnPolicyAlgorithm
 from ..core.validation import check_finite_scalar, check_hyperparameters, constructor_args
-from .policies import ActorCriticPolicy
+from .policies import ActorCriticCnnPolicy, ActorCriticPolicy, MultiInputActorCriticPolicy
 
 __all__ = ["A2C"]
 
@@ -26,7 +26,8 @@ class A2C(OnPolicyAlgorithm):
     """A2C. policy: "MlpPolicy"; env: id, Env or vector env; learning_rate may be a schedule."""
 
     algo_name = "A2C"
-    policy_aliases = {"MlpPolicy": ActorCriticPolicy, "MultiInputPolicy": ActorCriticPolicy}
+    policy_aliases = {"MlpPolicy": ActorCriticPolicy, "CnnPolicy": ActorCriticCnnPolicy,
+                      "MultiInputPolicy": MultiInputActorCriticPolicy}
     _hparam_names = ("learning_rate", "n_steps", "gamma", "gae_lambda", "ent_coef", "vf_coef", "max_grad_norm",
                      "rms_prop_eps", "use_rms_prop", "normalize_advantage")
 

@@ -1,11 +1,13 @@
-"""Actor-critic policies for REINFORCE, A2C and PPO (SB3's ActorCriticPolicy / MlpPolicy).
+"""Actor-critic policies for REINFORCE, A2C and PPO (SB3's ActorCriticPolicy, MlpPolicy, CnnPolicy,
+MultiInputPolicy).
 
-Data flow: raw observations --ObsPreprocessor (NumPy)--> float32 features (B, F)
---features_extractor (Module)--> (B, F') --MlpExtractor--> latent_pi (B, P), latent_vf (B, V)
---action_net / value_net--> distribution parameters, V(s) (B,).
-The preprocessor flattens Box, one-hot encodes Discrete and concatenates Dict observations, so
-rollout buffers store flat float32 features; a custom `features_extractor_class` (a Module taking
-(B, F) and exposing `features_dim`) is the hook for image or Dict-aware encoders.
+Data flow: stored observations (`rl.core.policies`: flat float32 features (B, F) for MLP policies, or the
+raw batch: uint8 images (B, C, H, W), dicts) --PolicyInput (float32, images scaled)--> features_extractor
+(FlattenExtractor / NatureCNN / CombinedExtractor / custom) --> (B, F') --MlpExtractor--> latent_pi (B, P),
+latent_vf (B, V) --action_net / value_net--> distribution parameters, V(s) (B,).
+share_features_extractor=False gives the actor and the critic their own extractors
+(`pi_features_extractor`, `vf_features_extractor`). Acting with a FlattenExtractor and a Linear/Tanh/ReLU
+MLP runs as NumPy "plans" (no Tensors).
 """
 
 from __future__ import annotations
@@ -21,21 +23,21 @@ from corenn import nn, optim
 
 from ..core.checkpoint import jsonable
 from ..core.distributions import CategoricalDistribution, DiagGaussianDistribution, make_proba_distribution
-from ..core.networks import activation_name, create_mlp, get_activation, init_orthogonal
-from ..core.policies import ObsPreprocessor, get_optimizer_class
+from ..core.feature_extractors import CombinedExtractor, FlattenExtractor, NatureCNN
+from ..core.networks import activation_name, create_mlp, get_activation
+from ..core.policies import PolicyInput, get_optimizer_class
 
-__all__ = ["FlattenExtractor", "MlpExtractor", "ActorCriticPolicy", "MlpPolicy", "MultiInputPolicy"]
+__all__ = ["FlattenExtractor", "MlpExtractor", "ActorCriticPolicy", "ActorCriticCnnPolicy",
+           "MultiInputActorCriticPolicy", "MlpPolicy", "CnnPolicy", "MultiInputPolicy", "init_weights"]
 
 
-class FlattenExtractor(nn.Module):
-    """Identity on already-flat features (B, F) -> (B, F)."""
-
-    def __init__(self, features_dim: int):
-        super().__init__()
-        self.features_dim = int(features_dim)
-
-    def forward(self, features):
-        return features
+def init_weights(module: nn.Module, gain: float) -> None:
+    """Orthogonal weights with `gain` and zero biases for every Linear and Conv2d in `module` (SB3)."""
+    for m in module.modules():
+        if isinstance(m, (nn.Linear, nn.Conv2d)):
+            nn.init.orthogonal_(m.weight, gain)
+            if m.bias is not None:
+                nn.init.constant_(m.bias, 0.0)
 
 
 class MlpExtractor(nn.Module):
@@ -65,30 +67,47 @@ class MlpExtractor(nn.Module):
 class ActorCriticPolicy(nn.Module):
     """Policy + value function for PPO / A2C / REINFORCE with SB3's policy_kwargs.
 
-    net_arch: list or dict(pi=[...], vf=[...]) (default dict(pi=[64, 64], vf=[64, 64]));
-    activation_fn: corenn.nn class or name (default Tanh); ortho_init: SB3 gains (sqrt 2 hidden,
-    0.01 policy head, 1 value head); log_std_init: Gaussian log-std start; optimizer_class /
-    optimizer_kwargs: the optimizer built over all parameters (Adam gets eps=1e-5 like SB3).
+    net_arch: list or dict(pi=[...], vf=[...]) (default dict(pi=[64, 64], vf=[64, 64]); [] with NatureCNN,
+    as SB3); activation_fn: corenn.nn class or name (default Tanh); ortho_init: SB3 gains (sqrt 2 for the
+    extractors and hidden layers, 0.01 policy head, 1 value head); log_std_init: Gaussian log-std start;
+    features_extractor_class / features_extractor_kwargs: built as cls(observation_space, **kwargs)
+    (default FlattenExtractor; CnnPolicy: NatureCNN, MultiInputPolicy: CombinedExtractor);
+    share_features_extractor: one extractor for actor and critic (default True); normalize_images: scale
+    uint8 images to [0, 1]; optimizer_class / optimizer_kwargs: the optimizer built over all parameters
+    (Adam gets eps=1e-5 like SB3).
     """
+
+    default_features_extractor = FlattenExtractor
 
     def __init__(self, observation_space: gym.Space, action_space: gym.Space, lr_schedule: Callable[[float], float],
                  net_arch=None, activation_fn=nn.Tanh, ortho_init: bool = True, log_std_init: float = 0.0,
-                 features_extractor_class=FlattenExtractor, features_extractor_kwargs: dict | None = None,
+                 features_extractor_class=None, features_extractor_kwargs: dict | None = None,
+                 share_features_extractor: bool = True, normalize_images: bool = True,
                  optimizer_class=optim.Adam, optimizer_kwargs: dict | None = None):
         super().__init__()
         self.observation_space, self.action_space = observation_space, action_space
-        self.net_arch = dict(pi=[64, 64], vf=[64, 64]) if net_arch is None else net_arch
+        self.inputs = PolicyInput(observation_space, features_extractor_class or self.default_features_extractor,
+                                  features_extractor_kwargs, normalize_images)
+        self.preprocessor = self.inputs.preprocessor
+        if net_arch is None:
+            net_arch = [] if self.inputs.extractor_class is NatureCNN else dict(pi=[64, 64], vf=[64, 64])
+        self.net_arch = net_arch
         self.activation_fn = get_activation(activation_fn)
         self.ortho_init, self.log_std_init = bool(ortho_init), float(log_std_init)
+        self.share_features_extractor = bool(share_features_extractor)
         self.optimizer_class = get_optimizer_class(optimizer_class)
         self.optimizer_kwargs = dict(optimizer_kwargs or {})
         if self.optimizer_class is optim.Adam and "eps" not in self.optimizer_kwargs:
             self.optimizer_kwargs["eps"] = 1e-5
 
-        self.preprocessor = ObsPreprocessor(observation_space)
-        self.features_extractor = features_extractor_class(self.preprocessor.features_dim,
-                                                           **(features_extractor_kwargs or {}))
-        self.features_dim = self.features_extractor.features_dim
+        if self.share_features_extractor:
+            self.features_extractor = self.inputs.make_extractor()
+            extractors = [self.features_extractor]
+        else:
+            self.pi_features_extractor = self.inputs.make_extractor()
+            self.vf_features_extractor = self.inputs.make_extractor()
+            extractors = [self.pi_features_extractor, self.vf_features_extractor]
+        self.features_dim = extractors[0].features_dim
         self.mlp_extractor = MlpExtractor(self.features_dim, self.net_arch, self.activation_fn)
         self.action_dist = make_proba_distribution(action_space)
         if isinstance(self.action_dist, DiagGaussianDistribution):
@@ -98,9 +117,10 @@ class ActorCriticPolicy(nn.Module):
             self.action_net = self.action_dist.proba_distribution_net(self.mlp_extractor.latent_dim_pi)
         self.value_net = nn.Linear(self.mlp_extractor.latent_dim_vf, 1)
         if self.ortho_init:
-            for module, gain in ((self.features_extractor, math.sqrt(2)), (self.mlp_extractor, math.sqrt(2)),
-                                 (self.action_net, 0.01), (self.value_net, 1.0)):
-                init_orthogonal(module, gain)
+            gains = [(e, math.sqrt(2)) for e in extractors]
+            for module, gain in gains + [(self.mlp_extractor, math.sqrt(2)), (self.action_net, 0.01),
+                                         (self.value_net, 1.0)]:
+                init_weights(module, gain)
         self.optimizer = self.optimizer_class(list(self.parameters()), lr=lr_schedule(1.0), **self.optimizer_kwargs)
         self._is_box = isinstance(action_space, gym.spaces.Box)
         if self._is_box:
@@ -109,18 +129,26 @@ class ActorCriticPolicy(nn.Module):
         self._build_numpy_plans()
 
     def _build_numpy_plans(self) -> None:
-        """Acting without Tensors for plain Linear/Tanh/ReLU stacks (the rollout hot path)."""
+        """Acting without Tensors for a FlattenExtractor and plain Linear/Tanh/ReLU stacks (the rollout hot path)."""
         pi = _numpy_plan(self.mlp_extractor.policy_net)
         vf = _numpy_plan(self.mlp_extractor.value_net)
-        ok = type(self.features_extractor) is FlattenExtractor and pi is not None and vf is not None
+        flat = all(type(e) is FlattenExtractor for e in self.extractors())
+        ok = flat and pi is not None and vf is not None
         self._pi_plan = pi + [[self.action_net, None]] if ok else None
         self._vf_plan = vf + [[self.value_net, None]] if ok else None
+
+    def extractors(self) -> list:
+        """[features_extractor], or [pi_features_extractor, vf_features_extractor] when not shared."""
+        if self.share_features_extractor:
+            return [self.features_extractor]
+        return [self.pi_features_extractor, self.vf_features_extractor]
 
     # ------------------------------------------------------------------ description
     def config(self) -> dict:
         """JSON-able policy_kwargs to rebuild this policy."""
         return {"net_arch": self.net_arch, "activation_fn": activation_name(self.activation_fn),
-                "ortho_init": self.ortho_init, "log_std_init": self.log_std_init,
+                "ortho_init": self.ortho_init, "log_std_init": self.log_std_init, **self.inputs.config(),
+                "share_features_extractor": self.share_features_extractor,
                 "optimizer_class": self.optimizer_class.__name__, "optimizer_kwargs": jsonable(self.optimizer_kwargs)}
 
     # ------------------------------------------------------------------ core pieces
@@ -130,20 +158,38 @@ class ActorCriticPolicy(nn.Module):
             return self.action_dist.proba_distribution(logits_or_mean)
         return self.action_dist.proba_distribution(logits_or_mean, self.log_std)
 
-    def _features(self, features: np.ndarray):
-        return self.features_extractor(corenn.as_tensor(features))
+    def extract_features(self, obs, features_extractor: nn.Module | None = None):
+        """Stored observations (B, ...) -> features (B, features_dim) Tensor through one extractor."""
+        if features_extractor is None:
+            features_extractor = self.extractors()[0]
+        return features_extractor(self.inputs.to_input(obs))
 
-    def get_distribution(self, features: np.ndarray):
-        """Distribution for preprocessed features (B, F)."""
-        return self._distribution(self.mlp_extractor.forward_actor(self._features(features)))
+    def _latents(self, obs):
+        """-> (latent_pi, latent_vf) Tensors; the input is preprocessed once for both extractors."""
+        if self.share_features_extractor:
+            return self.mlp_extractor(self.extract_features(obs))
+        x = self.inputs.to_input(obs)
+        return (self.mlp_extractor.forward_actor(self.pi_features_extractor(x)),
+                self.mlp_extractor.forward_critic(self.vf_features_extractor(x)))
 
-    def evaluate_actions(self, features: np.ndarray, actions: np.ndarray, entropy_grad: bool = True):
+    def _latent_pi(self, obs):
+        extractor = None if self.share_features_extractor else self.pi_features_extractor
+        return self.mlp_extractor.forward_actor(self.extract_features(obs, extractor))
+
+    def _latent_vf(self, obs):
+        extractor = None if self.share_features_extractor else self.vf_features_extractor
+        return self.mlp_extractor.forward_critic(self.extract_features(obs, extractor))
+
+    def get_distribution(self, obs):
+        """Distribution for stored observations (B, ...)."""
+        return self._distribution(self._latent_pi(obs))
+
+    def evaluate_actions(self, obs, actions: np.ndarray, entropy_grad: bool = True):
         """Training path with gradients -> (values (B,), log_prob (B,), entropy (B,)) Tensors.
 
         entropy_grad=False computes the entropy without a graph (for logging when ent_coef is 0).
         """
-        feats = self._features(features)
-        latent_pi, latent_vf = self.mlp_extractor(feats)
+        latent_pi, latent_vf = self._latents(obs)
         dist = self._distribution(latent_pi)
         values = self.value_net(latent_vf).reshape(-1)
         if entropy_grad:
@@ -152,34 +198,34 @@ class ActorCriticPolicy(nn.Module):
             entropy = dist.entropy()
         return values, dist.log_prob(actions), entropy
 
-    def predict_values(self, features: np.ndarray) -> np.ndarray:
-        """V(s) for features (B, F) -> (B,) ndarray, without a graph."""
+    def predict_values(self, obs) -> np.ndarray:
+        """V(s) for stored observations (B, ...) -> (B,) ndarray, without a graph."""
         if self._vf_plan is not None:
-            return _run_plan(self._vf_plan, features).reshape(-1)
+            return _run_plan(self._vf_plan, self.inputs.flat_numpy(obs)).reshape(-1)
         with corenn.no_grad():
-            latent_vf = self.mlp_extractor.forward_critic(self._features(features))
-            return self.value_net(latent_vf).data.reshape(-1)
+            return self.value_net(self._latent_vf(obs)).data.reshape(-1)
 
-    def act(self, features: np.ndarray, deterministic: bool = False, rng: np.random.Generator | None = None):
-        """Rollout path, no graph: features (B, F) -> (actions, values (B,), log_probs (B,)) ndarrays."""
+    def act(self, obs, deterministic: bool = False, rng: np.random.Generator | None = None):
+        """Rollout path, no graph: stored observations (B, ...) -> (actions, values (B,), log_probs (B,))."""
         if self._pi_plan is not None:
+            features = self.inputs.flat_numpy(obs)
             actions, log_prob = self._act_numpy(features, deterministic, rng)
             return actions, _run_plan(self._vf_plan, features).reshape(-1), log_prob
         with corenn.no_grad():
-            latent_pi, latent_vf = self.mlp_extractor(self._features(features))
+            latent_pi, latent_vf = self._latents(obs)
             dist = self._distribution(latent_pi)
             actions = dist.get_actions(deterministic, rng)
             log_prob = dist.log_prob(actions).data
             values = self.value_net(latent_vf).data.reshape(-1)
         return actions, values, log_prob
 
-    def predict_actions(self, features: np.ndarray, deterministic: bool = False,
+    def predict_actions(self, obs, deterministic: bool = False,
                         rng: np.random.Generator | None = None) -> np.ndarray:
-        """Actions for features (B, F), clipped to the Box bounds (what the env receives)."""
+        """Actions for stored observations (B, ...), clipped to the Box bounds (what the env receives)."""
         if self._pi_plan is not None:
-            return self.scale_actions(self._act_numpy(features, deterministic, rng)[0])
+            return self.scale_actions(self._act_numpy(self.inputs.flat_numpy(obs), deterministic, rng)[0])
         with corenn.no_grad():
-            actions = self.get_distribution(features).get_actions(deterministic, rng)
+            actions = self.get_distribution(obs).get_actions(deterministic, rng)
         return self.scale_actions(actions)
 
     def _act_numpy(self, features: np.ndarray, deterministic: bool, rng):
@@ -220,5 +266,18 @@ def _run_plan(plan, x: np.ndarray) -> np.ndarray:
     return x
 
 
+class ActorCriticCnnPolicy(ActorCriticPolicy):
+    """ActorCriticPolicy with NatureCNN as its default features extractor (images)."""
+
+    default_features_extractor = NatureCNN
+
+
+class MultiInputActorCriticPolicy(ActorCriticPolicy):
+    """ActorCriticPolicy with CombinedExtractor as its default features extractor (Dict observations)."""
+
+    default_features_extractor = CombinedExtractor
+
+
 MlpPolicy = ActorCriticPolicy
-MultiInputPolicy = ActorCriticPolicy
+CnnPolicy = ActorCriticCnnPolicy
+MultiInputPolicy = MultiInputActorCriticPolicy

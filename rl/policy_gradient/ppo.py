@@ -19,7 +19,7 @@ from corenn.nn.utils import clip_grad_norm_
 from ..core.on_policy_algorithm import OnPolicyAlgorithm
 from ..core.schedules import get_schedule_fn
 from ..core.validation import check_finite_scalar, check_hyperparameters, check_rollout_size, constructor_args
-from .policies import ActorCriticPolicy
+from .policies import ActorCriticCnnPolicy, ActorCriticPolicy, MultiInputActorCriticPolicy
 
 __all__ = ["PPO"]
 
@@ -37,7 +37,8 @@ class PPO(OnPolicyAlgorithm):
     """
 
     algo_name = "PPO"
-    policy_aliases = {"MlpPolicy": ActorCriticPolicy, "MultiInputPolicy": ActorCriticPolicy}
+    policy_aliases = {"MlpPolicy": ActorCriticPolicy, "CnnPolicy": ActorCriticCnnPolicy,
+                      "MultiInputPolicy": MultiInputActorCriticPolicy}
     _hparam_names = ("learning_rate", "n_steps", "batch_size", "n_epochs", "gamma", "gae_lambda", "clip_range",
                      "clip_range_vf", "normalize_advantage", "ent_coef", "vf_coef", "max_grad_norm", "target_kl")
 

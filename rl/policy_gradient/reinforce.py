@@ -17,9 +17,9 @@ from corenn.nn import functional as F
 from corenn.nn.utils import clip_grad_norm_
 
 from ..core.on_policy_algorithm import OnPolicyAlgorithm
-from ..core.rollout_buffer import compute_gae
+from ..core.rollout_buffer import compute_gae, take_rows
 from ..core.validation import check_finite_scalar, check_hyperparameters, constructor_args
-from .policies import ActorCriticPolicy
+from .policies import ActorCriticCnnPolicy, ActorCriticPolicy, MultiInputActorCriticPolicy
 
 __all__ = ["REINFORCE"]
 
@@ -42,7 +42,8 @@ class REINFORCE(OnPolicyAlgorithm):
     """REINFORCE. use_baseline: learn V(s) and subtract it; normalize_advantage: standardise G - b per batch."""
 
     algo_name = "REINFORCE"
-    policy_aliases = {"MlpPolicy": ActorCriticPolicy, "MultiInputPolicy": ActorCriticPolicy}
+    policy_aliases = {"MlpPolicy": ActorCriticPolicy, "CnnPolicy": ActorCriticCnnPolicy,
+                      "MultiInputPolicy": MultiInputActorCriticPolicy}
     _hparam_names = ("learning_rate", "n_steps", "gamma", "use_baseline", "normalize_advantage", "ent_coef",
                      "vf_coef", "max_grad_norm")
 
@@ -87,7 +88,7 @@ class REINFORCE(OnPolicyAlgorithm):
             self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
             return
         data = buf.flat()
-        obs, actions, returns = data.observations[keep], data.actions[keep], returns.reshape(-1)[keep]
+        obs, actions, returns = take_rows(data.observations, keep), data.actions[keep], returns.reshape(-1)[keep]
 
         values, log_prob, entropy = policy.evaluate_actions(obs, actions)
         advantages = returns - values.data if self.use_baseline else returns

@@ -21,7 +21,7 @@ from ..core.off_policy_algorithm import OffPolicyAlgorithm
 from ..core.polyak import polyak_update
 from ..core.schedules import LinearSchedule
 from ..core.validation import check_finite_scalar, check_hyperparameters, constructor_args
-from .policies import DQNPolicy
+from .policies import CnnPolicy, DQNPolicy, MultiInputPolicy
 
 __all__ = ["DQN"]
 
@@ -30,7 +30,7 @@ class DQN(OffPolicyAlgorithm):
     """DQN for Discrete action spaces. action_noise is accepted only as None (checkpoints list it)."""
 
     algo_name = "DQN"
-    policy_aliases = {"MlpPolicy": DQNPolicy, "MultiInputPolicy": DQNPolicy}
+    policy_aliases = {"MlpPolicy": DQNPolicy, "CnnPolicy": CnnPolicy, "MultiInputPolicy": MultiInputPolicy}
     supported_action_spaces = (gym.spaces.Discrete,)
     _hparam_names = OffPolicyAlgorithm._hparam_names + (
         "target_update_interval", "exploration_fraction", "exploration_initial_eps", "exploration_final_eps",

@@ -34,6 +34,8 @@ CONV2D_CASES = [
     (2, 3, (2, 3), (2, 1), (1, 0), (2, 1), 1, True, 6, 5),
     (3, 2, (2, 2), 1, "same", (1, 2), 1, True, 5, 5),  # even kernel: 'same' pads the odd pixel at the end
     (2, 2, (3, 3), 1, "valid", 1, 1, True, 5, 5),
+    (2, 3, (3, 3), 1, 3, 1, 1, True, 4, 5),  # padding > dilation*(k-1): stride 1 through col2im
+    (4, 4, (3, 2), 1, (2, 1), (1, 2), 2, False, 6, 6),  # stride 1 as a flipped-kernel conv, grouped
 ]
 
 

@@ -111,7 +111,7 @@ CASES = [
     ("PPO", ("normalize", "clip_obs"), -1.0, "normalize"),
     ("PPO", ("normalize", "evil"), 1, "normalize.evil"),
     ("PPO", ("evil",), 1, "metadata.evil"),
-    ("PPO", ("policy",), "CnnPolicy", "policy"),
+    ("PPO", ("policy",), "CnnLstmPolicy", "policy"),
     ("PPO", ("tensorboard_log",), 5, "tensorboard_log"),
     ("PPO", ("optimizer_state",), "yes", "optimizer_state"),
     ("PPO", ("resume", "progress_remaining"), NAN, "resume.progress_remaining"),

@@ -31,7 +31,7 @@ def test_every_algo_has_a_file_with_default():
 
 @pytest.mark.parametrize("algo,env_id,hp", list(all_entries()), ids=lambda v: v if isinstance(v, str) else "")
 def test_every_entry_parses(algo, env_id, hp):
-    assert isinstance(hp, dict) and hp.get("policy") in ("MlpPolicy", "MultiInputPolicy")
+    assert isinstance(hp, dict) and hp.get("policy") in ("MlpPolicy", "CnnPolicy", "MultiInputPolicy")
     assert float(hp["n_timesteps"]) >= 1000
     assert int(hp.get("n_envs", 1)) >= 1
     for key in ("policy_kwargs", "replay_buffer_kwargs"):
