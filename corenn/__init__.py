@@ -1,19 +1,42 @@
 """corenn: a compact NumPy autograd engine with PyTorch-shaped names."""
 __version__ = "0.1.0"
 
+import numpy as np
+
 # Tensor first: importing it loads autograd and ops (see the end of tensor.py).
 from .tensor import Tensor, tensor
 
 # isort: split
 from . import autograd, datasets, models, nn, ops, optim, utils
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
-from .creation import arange, as_tensor, from_numpy, full, manual_seed, ones, ones_like, rand, randn, zeros, zeros_like
+from .creation import (
+    arange,
+    as_tensor,
+    cat,
+    concatenate,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randn,
+    randn_like,
+    stack,
+    zeros,
+    zeros_like,
+)
 from .gradcheck import gradcheck
 from .ops import (
     abs,
     add,
     clip,
-    concatenate,
     div,
     exp,
     expand,
@@ -39,7 +62,6 @@ from .ops import (
     split,
     sqrt,
     squeeze,
-    stack,
     std,
     sub,
     sum,
@@ -52,8 +74,11 @@ from .ops import (
 from .serialization import CheckpointError, load, save
 from .threads import get_num_threads, set_num_threads
 
-cat = concatenate
 clamp = clip
+# dtype names as torch spells them (torch.float32 -> corenn.float32); corenn dtypes are NumPy dtypes
+float32, float64, float16 = np.float32, np.float64, np.float16
+int64, int32, uint8, bool_ = np.int64, np.int32, np.uint8, np.bool_
+float, double, long = np.float32, np.float64, np.int64
 
 __all__ = [
     "Tensor", "tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled",
@@ -63,5 +88,6 @@ __all__ = [
     "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs", "maximum", "minimum", "clip", "clamp",
     "where", "sum", "mean", "max", "min", "var", "std", "logsumexp", "reshape", "transpose", "permute", "expand",
     "concatenate", "cat", "stack", "split", "pad", "flatten", "squeeze", "unsqueeze", "matmul", "relu", "sigmoid",
-    "tanh", "softmax", "log_softmax",
-]
+    "tanh", "softmax", "log_softmax", "full_like", "empty", "empty_like", "randn_like", "rand_like", "linspace",
+    "eye", "float32", "float64", "float16", "int64", "int32", "uint8", "bool_",
+]  # float / double / long stay out of __all__: `from corenn import *` must not shadow the builtin float

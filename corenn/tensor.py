@@ -141,7 +141,33 @@ class Tensor:
     def double(self) -> Tensor:
         return ops.astype(self, np.float64)
 
-    def to(self, dtype: Any) -> Tensor:
+    def long(self) -> Tensor:
+        return Tensor(self.data.astype(np.int64))
+
+    def int(self) -> Tensor:
+        return Tensor(self.data.astype(np.int32))
+
+    def bool(self) -> Tensor:
+        return Tensor(self.data.astype(bool))
+
+    def cpu(self) -> Tensor:
+        """Itself: corenn runs on the CPU (torch code's ``.cpu()`` ports unchanged)."""
+        return self
+
+    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Tensor:
+        """``to(dtype)``, ``to("cpu")``, ``to(device, dtype)``, ``to(other_tensor)``: a device is
+        accepted when it is the CPU; a dtype casts (differentiably between float dtypes)."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, str) or type(arg).__name__ == "device":
+                device = arg
+            else:
+                dtype = arg
+        if device is not None and str(device).split(":")[0] not in ("cpu", "auto"):
+            raise ValueError(f"corenn runs on the CPU only, got device {device!r}")
+        if dtype is None or np.dtype(dtype) == self.data.dtype:
+            return self
         return ops.astype(self, dtype)
 
     def __hash__(self) -> int:

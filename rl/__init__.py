@@ -10,8 +10,8 @@
 from .core import callbacks
 from .core.evaluation import evaluate_policy
 from .core.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
+from .core.sb3_vec_env.env_util import make_vec_env  # SB3's: a DummyVecEnv (Gymnasium's: rl.core.vec_env)
 from .core.schedules import get_schedule_fn, linear_schedule
-from .core.vec_env import make_vec_env
 from .multi_goal import HerReplayBuffer
 from .off_policy_actor_critic import DDPG, SAC, TD3
 from .policy_gradient import A2C, PPO, REINFORCE

@@ -3,9 +3,10 @@
     python -m rl train --algo ppo --env CartPole-v1            # YAML defaults from rl/hyperparams/ppo.yml
     python -m rl enjoy --algo ppo --env CartPole-v1 --gif cartpole.gif
     python -m rl eval  --algo ppo --env CartPole-v1 --n-episodes 20
+    python -m rl plot  --algo ppo --env CartPole-v1 -o cartpole.png   # learning curves (rl.cli_plot)
 
 Runs live in {log-folder}/{algo}/{env}_{N}/ with {env}.npz (final model), best_model.npz,
-rl_model_{steps}_steps.npz checkpoints, config.yml and, unless -tb is given, TensorBoard logs.
+rl_model_{steps}_steps.npz checkpoints, config.yml, {i}.monitor.csv and, unless -tb is given, TensorBoard logs.
 Without a run, enjoy and eval load a pretrained agent from the installed agent sources (rl.pretrained:
 agents_zoo, for one); `python -m rl zoo` lists them. A user mistake ends in one line `error: ...`
 and exit status 2, before anything is created (rl.cli_checks); run folders are made in rl.cli_runs.
@@ -36,7 +37,9 @@ from rl.cli_checks import (
     make_env_checked,
     parse_env_kwargs,
 )
+from rl.cli_plot import add_plot_parser, cmd_plot
 from rl.cli_runs import (
+    MonitorFiles,
     create_run_folder,
     learn_and_save,
     load_trained_agent,
@@ -157,8 +160,12 @@ def cmd_train(args, algos) -> int:
     tensorboard_log = save_path if args.tensorboard_log is None else os.path.join(args.tensorboard_log,
                                                                                   safe_env_name(args.env))
 
+    monitor_files = MonitorFiles()  # {i}.monitor.csv in the run folder, opened once it exists
+
     def make(hp):
-        env = make_env_checked(lambda: make_vec_env(args.env, n_envs=hp.n_envs, seed=args.seed), args.env)
+        monitor_files.reset()
+        env = make_env_checked(lambda: make_vec_env(args.env, n_envs=hp.n_envs, seed=args.seed,
+                                                    wrapper_class=monitor_files), args.env)
         try:
             if args.trained_agent:
                 return load_trained_agent(args, algo_cls, env, tensorboard_log), env
@@ -189,6 +196,7 @@ def cmd_train(args, algos) -> int:
                                           eval_freq=max(args.eval_freq // n_envs, 1), best_model_save_path=save_path,
                                           log_path=save_path, deterministic=True, verbose=args.verbose))
         create_run_folder(args, save_path, hp.entry, hp.config)
+        monitor_files.open(save_path)
         print(f"Training {args.algo} on {args.env} for {n_timesteps} steps ({hp.entry!r} hyperparameters)")
         print(f"Saving to {save_path}")
         status = learn_and_save(model, model_path, lambda: model.learn(
@@ -334,7 +342,7 @@ def subcommand_parser(name: str) -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(prog="python -m rl", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", metavar="{train,enjoy,eval,zoo}")
+    sub = parser.add_subparsers(dest="command", metavar="{train,enjoy,eval,plot,zoo}")
 
     train = sub.add_parser("train", help="train an agent with YAML defaults")
     train.add_argument("--algo", required=True, help=f"algorithm ({', '.join(available_algos())})")
@@ -371,6 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_args(evaluate)
     evaluate.add_argument("--n-episodes", type=int_arg(1), default=10)
 
+    add_plot_parser(sub)
     sub.add_parser("zoo", help="list the pretrained agents (of agents_zoo and any other installed agent source)")
     return parser
 
@@ -382,12 +391,12 @@ def main(argv=None, algos=None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, or a one-line usage error (exit status 2)
         return 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 2
-    commands = {"train": cmd_train, "enjoy": cmd_enjoy, "eval": cmd_eval, "zoo": cmd_zoo}
+    commands = {"train": cmd_train, "enjoy": cmd_enjoy, "eval": cmd_eval, "plot": cmd_plot, "zoo": cmd_zoo}
     if args.command is None:
         parser.print_help()
         return 2
     try:
-        return commands[args.command](args, get_algos(algos) if args.command != "zoo" else algos)
+        return commands[args.command](args, get_algos(algos) if args.command not in ("zoo", "plot") else algos)
     except (CLIError, HyperparameterError) as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2

@@ -1,7 +1,8 @@
 """Run folders of `python -m rl train`: their names, creation (only once the agent is built), config
 files, the -i agent they continue from, and saving when training is interrupted.
 
-    {log_folder}/{algo}/{env}_{N}/  {env}.npz, best_model.npz, rl_model_{steps}_steps.npz, config.yml, args.yml
+    {log_folder}/{algo}/{env}_{N}/  {env}.npz, best_model.npz, rl_model_{steps}_steps.npz, config.yml, args.yml,
+                                    {i}.monitor.csv (sub-env i's episodes, read by `python -m rl plot`)
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from rl.cli_checks import CLIError, load_agent_file
 from rl.core.logger import get_latest_run_id
 
 __all__ = ["safe_env_name", "run_folder", "next_run_folder", "create_run_folder", "write_config",
-           "replay_buffer_path_for", "learn_and_save", "load_trained_agent"]
+           "replay_buffer_path_for", "learn_and_save", "load_trained_agent", "MonitorFiles"]
 
 
 def safe_env_name(env_id: str) -> str:
@@ -69,6 +70,33 @@ def replay_buffer_path_for(model_path: str) -> str:
     if match:
         return os.path.join(folder, f"{match.group(1)}_replay_buffer_{match.group(2)}.npz")
     return os.path.join(folder, "replay_buffer.npz")
+
+
+class MonitorFiles:
+    """`wrapper_class` for make_vec_env: wraps each sub-env in a Monitor (made in rank order, in this
+    process); `open(folder)` then gives sub-env i the file {folder}/{i}.monitor.csv (rl-zoo3's layout),
+    so nothing is written before the run folder exists."""
+
+    def __init__(self):
+        self.monitors: list = []
+
+    def __call__(self, env):
+        from rl.core.monitor import Monitor
+
+        monitor = Monitor(env)
+        self.monitors.append(monitor)
+        return monitor
+
+    def reset(self) -> None:
+        self.monitors = []
+
+    def open(self, folder: str) -> None:
+        from rl.core.monitor import ResultsWriter
+
+        for rank, monitor in enumerate(self.monitors):
+            env_id = monitor.env.spec.id if monitor.env.spec is not None else None
+            monitor.results_writer = ResultsWriter(os.path.join(folder, str(rank)),
+                                                   header={"t_start": monitor.t_start, "env_id": str(env_id)})
 
 
 def _interrupt_on_sigterm(signum, frame):

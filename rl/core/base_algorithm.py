@@ -35,7 +35,9 @@ from .checkpoint_tensors import check_params
 from .logger import Logger, configure_logger
 from .normalization import ObsNormalizer
 from .policies import ObsPreprocessor, default_features_extractor, uses_raw_observations
-from .preprocessing import maybe_transpose
+from .preprocessing import predict_input
+from .sb3_vec_env.adapters import sb3_view
+from .sb3_vec_env.base import is_sb3_vec_env, unwrap_vec_normalize
 from .schedules import get_schedule_fn, schedule_to_json
 from .validation import check_observations
 from .vec_env import env_id_of, wrap_env
@@ -65,7 +67,8 @@ def reject_unsupported(algo_name: str, feature: str, **given) -> None:
 
 
 class BaseAlgorithm:
-    """Shared agent machinery. `env`: id, gymnasium.Env or vector env (None only when loading).
+    """Shared agent machinery. `env`: id, gymnasium.Env, Gymnasium vector env (any autoreset mode) or SB3 VecEnv
+    (DummyVecEnv, SubprocVecEnv, VecNormalize, ...); None only when loading.
 
     SB3's arguments and three more: `normalize` (False, True or ObsNormalizer kwargs: the
     VecNormalize equivalent, saved with the agent), `n_envs` (sub-envs made when `env` is an id)
@@ -116,8 +119,10 @@ class BaseAlgorithm:
         self.env = None
         self.env_id = None
         self.n_envs = int(n_envs)
+        self._sb3_env = None  # what get_env() returns: the SB3 VecEnv passed in, or a view of self.env
         if env is not None:
             self.env = wrap_env(env, n_envs=n_envs, seed=seed)
+            self._sb3_env = env if is_sb3_vec_env(env) else None
             self.env_id = env_id_of(env)
             self.n_envs = self.env.num_envs
             self.observation_space = self.env.single_observation_space
@@ -182,18 +187,34 @@ class BaseAlgorithm:
         return self._logger
 
     def set_logger(self, logger: Logger) -> None:
+        """Use `logger` (e.g. from `configure(folder, ["csv", "tensorboard"])`) instead of the one
+        learn() would make from verbose/tensorboard_log, as SB3 does."""
         self._logger = logger
+        self._custom_logger = True
 
     def get_env(self):
-        return self.env
+        """The training env as an SB3 VecEnv (reset() -> obs, step() -> obs, rewards, dones, infos): the VecEnv
+        passed in, or an SB3 view of the Gymnasium vector env the agent steps (`GymVectorVecEnv`); None
+        without an env. `self.env` is the Gymnasium form that the training loops use."""
+        if self.env is None:
+            return None
+        if self._sb3_env is None:
+            self._sb3_env = sb3_view(self.env)
+        return self._sb3_env
+
+    def get_vec_normalize_env(self):
+        """The VecNormalize wrapping the training env, or None (the `normalize=` option is `obs_normalizer`)."""
+        return unwrap_vec_normalize(self.get_env())
 
     def set_env(self, env, force_reset: bool = True) -> None:
-        """Attach a new env with the same spaces (number of sub-envs may differ)."""
+        """Attach a new env with the same spaces (number of sub-envs may differ): an id, a gymnasium.Env, a
+        Gymnasium vector env or an SB3 VecEnv."""
         vec = wrap_env(env, seed=None)
         for saved, space, what in ((self.observation_space, vec.single_observation_space, "observation"),
                                    (self.action_space, vec.single_action_space, "action")):
             check_space_matches(space_to_json(saved), space, what)
         self.env, self.n_envs = vec, vec.num_envs
+        self._sb3_env = env if is_sb3_vec_env(env) else None
         self.env_id = env_id_of(env) or self.env_id
         if self.obs_normalizer is not None:
             self.obs_normalizer.set_n_envs(self.n_envs)
@@ -236,7 +257,8 @@ class BaseAlgorithm:
         self._num_timesteps_at_start = self.num_timesteps
         if reset_num_timesteps or self._last_obs is None:
             self._reset_env()
-        self._logger = configure_logger(self.verbose, self.tensorboard_log, tb_log_name, reset_num_timesteps)
+        if not getattr(self, "_custom_logger", False):
+            self._logger = configure_logger(self.verbose, self.tensorboard_log, tb_log_name, reset_num_timesteps)
         callback = convert_callback(callback)
         if progress_bar:
             callback = CallbackList([callback, ProgressBarCallback()])
@@ -286,13 +308,7 @@ class BaseAlgorithm:
         """Actions for one observation or a batch -> (actions, state) like SB3 (state stays None).
 
         Image observations may be channel-last (H, W, C) or channel-first (C, H, W), single or batched."""
-        if isinstance(self.observation_space, gym.spaces.Dict):
-            obs = observation
-        else:
-            obs = np.asarray(observation)
-            if obs.dtype == object:
-                raise ValueError(f"observation must be a numeric array, got {type(observation).__name__}")
-        obs = maybe_transpose(obs, self.observation_space)
+        obs = predict_input(observation, self.observation_space, f"{type(self).__name__}.predict")
         batched = self.preprocessor.is_batched(obs)
         self._check_finite(obs)
         feats = self.preprocessor(obs, batched=batched)

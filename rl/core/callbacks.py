@@ -16,7 +16,8 @@ from rl.core.evaluation import as_vec_env, run_episodes
 from rl.core.logger import ProgressBar
 
 __all__ = ["BaseCallback", "CallbackList", "ConvertCallback", "EventCallback", "EvalCallback",
-           "CheckpointCallback", "StopTrainingOnRewardThreshold", "ProgressBarCallback", "convert_callback"]
+           "CheckpointCallback", "StopTrainingOnRewardThreshold", "ProgressBarCallback", "convert_callback",
+           "EveryNTimesteps", "LogEveryNTimesteps", "StopTrainingOnMaxEpisodes", "StopTrainingOnNoModelImprovement"]
 
 
 class BaseCallback:
@@ -33,7 +34,8 @@ class BaseCallback:
 
     @property
     def training_env(self):
-        return self.model.env
+        """The training env as an SB3 VecEnv (`model.get_env()`), as SB3's callbacks see it."""
+        return self.model.get_env()
 
     @property
     def logger(self):
@@ -228,6 +230,14 @@ class StopTrainingOnRewardThreshold(BaseCallback):
         return not stop
 
 
+def _savez_atomic(path: str, **arrays) -> None:
+    """np.savez to a temporary file beside `path`, renamed over it (a crash never leaves half a file)."""
+    tmp = os.path.join(os.path.dirname(path) or ".", f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+    os.replace(tmp, path)
+
+
 class EvalCallback(EventCallback):
     """Every `eval_freq` calls, evaluates the agent on `eval_env` for `n_eval_episodes` episodes,
     logs eval/mean_reward, eval/mean_ep_length (and eval/success_rate), saves
@@ -278,9 +288,9 @@ class EvalCallback(EventCallback):
             if successes:
                 self.evaluations_successes.append(successes)
                 extra["successes"] = np.array(self.evaluations_successes)
-            np.savez(self.log_path, timesteps=np.array(self.evaluations_timesteps),
-                     results=np.array(self.evaluations_results), ep_lengths=np.array(self.evaluations_length),
-                     **extra)
+            _savez_atomic(self.log_path + ".npz", timesteps=np.array(self.evaluations_timesteps),
+                          results=np.array(self.evaluations_results), ep_lengths=np.array(self.evaluations_length),
+                          **extra)
         if self.verbose >= 1:
             print(f"Eval num_timesteps={self.num_timesteps}, episode_reward={mean_reward:.2f} +/- {std_reward:.2f}")
             print(f"Episode length: {mean_length:.2f} +/- {std_length:.2f}")
@@ -334,3 +344,12 @@ class ProgressBarCallback(BaseCallback):
         if self.pbar is not None:
             self.pbar.close()
             self.pbar = None
+
+
+# SB3's event and stopping callbacks live in callbacks_events.py (they subclass the classes above).
+from .callbacks_events import (  # noqa: E402
+    EveryNTimesteps,
+    LogEveryNTimesteps,
+    StopTrainingOnMaxEpisodes,
+    StopTrainingOnNoModelImprovement,
+)

@@ -8,13 +8,18 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 
+from .sb3_vec_env.adapters import VecEnvAsGymVector
+from .sb3_vec_env.base import is_sb3_vec_env
 from .vec_env import register_project_envs
 
 __all__ = ["evaluate_policy", "run_episodes", "as_vec_env"]
 
 
 def as_vec_env(env, env_kwargs: dict | None = None) -> gym.vector.VectorEnv:
-    """An env id, a gymnasium.Env or a vector env -> a vector env (ids and Envs: 1 sub-env, same-step reset)."""
+    """An env id, a gymnasium.Env, a Gymnasium vector env or an SB3 VecEnv -> a Gymnasium vector env
+    (ids and Envs: 1 sub-env, same-step reset; SB3 VecEnvs: their same-step view)."""
+    if is_sb3_vec_env(env):
+        return VecEnvAsGymVector(env)
     if isinstance(env, gym.vector.VectorEnv):
         return env
     if isinstance(env, str):
@@ -62,7 +67,7 @@ def run_episodes(model, env, n_eval_episodes: int = 10, deterministic: bool = Tr
             actions, _ = model.predict(obs, deterministic=deterministic)
             obs, rewards, terminated, truncated, infos = env.step(actions)
             if render:
-                env.render()
+                env.render()  # SB3 VecEnvs render their tiled frames (render_mode "human" or "rgb_array")
             active = ~skip
             current_rewards += np.where(active, rewards, 0.0)
             current_lengths += active
@@ -89,7 +94,8 @@ def evaluate_policy(model, env, n_eval_episodes: int = 10, deterministic: bool =
                     return_episode_rewards: bool = False, callback=None):
     """(mean_reward, std_reward) over `n_eval_episodes`, or (episode_rewards, episode_lengths) lists.
 
-    env: an env id, a gymnasium.Env or a gymnasium vector env; `model.predict(obs, deterministic)`
+    env: an env id, a gymnasium.Env, a gymnasium vector env or an SB3 VecEnv (e.g. a VecNormalize with
+    training=False, norm_reward=False, as SB3 users evaluate); `model.predict(obs, deterministic)`
     must accept a batch of observations (n_envs, *obs_shape).
     """
     rewards, lengths, _ = run_episodes(model, env, n_eval_episodes, deterministic, render, callback)

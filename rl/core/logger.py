@@ -1,5 +1,7 @@
-"""Training logger: TensorBoard scalars (through the `tensorboard` package, no torch) and an SB3-style
-stdout table; plus a tqdm progress bar.
+"""Training logger with SB3's shape: `Logger`, `configure(folder, format_strings)`, the output formats
+(`logger_formats.py`: stdout table, log.txt, progress.csv, progress.json, TensorBoard events through the
+`tensorboard` package, no torch), the media values (`logger_media.py`: Image, Video, Figure, HParam);
+plus a tqdm progress bar.
 
     logger = configure_logger(verbose=1, tensorboard_log="tb", tb_log_name="PPO")
     logger.record("rollout/ep_rew_mean", 21.5)
@@ -9,18 +11,31 @@ stdout table; plus a tqdm progress bar.
 
 from __future__ import annotations
 
+import datetime
 import glob
 import os
-import socket
-import sys
-import time
+import tempfile
 from collections import defaultdict
 
-import numpy as np
+from .logger_formats import (
+    CSVOutputFormat,
+    FormatUnsupportedError,
+    HumanOutputFormat,
+    JSONOutputFormat,
+    KVWriter,
+    SeqWriter,
+    TensorBoardOutputFormat,
+    filter_excluded_keys,
+    make_output_format,
+)
+from .logger_media import Figure, HParam, Image, Video
 
-__all__ = ["Logger", "configure_logger", "get_latest_run_id", "ProgressBar"]
+__all__ = ["Logger", "configure", "configure_logger", "get_latest_run_id", "ProgressBar", "make_output_format",
+           "KVWriter", "SeqWriter", "HumanOutputFormat", "CSVOutputFormat", "JSONOutputFormat",
+           "TensorBoardOutputFormat", "FormatUnsupportedError", "filter_excluded_keys", "Video", "Figure", "Image",
+           "HParam", "DEBUG", "INFO", "WARN", "ERROR", "DISABLED"]
 
-_MAX_WIDTH = 36
+DEBUG, INFO, WARN, ERROR, DISABLED = 10, 20, 30, 40, 50
 
 
 def get_latest_run_id(log_path: str, log_name: str = "") -> int:
@@ -33,120 +48,37 @@ def get_latest_run_id(log_path: str, log_name: str = "") -> int:
     return latest
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating, np.bool_)) or (
-        isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "biuf")
-
-
-def _fmt(value) -> str:
-    if isinstance(value, (float, np.floating)):
-        return f"{float(value):<8.3g}".rstrip()
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        return _fmt(value.item())
-    return str(value)
-
-
-def _truncate(text: str) -> str:
-    return text if len(text) <= _MAX_WIDTH else text[: _MAX_WIDTH - 3] + "..."
-
-
-class _StdoutFormat:
-    """Prints a box table of the current key/values, grouped by their 'prefix/'."""
-
-    def write(self, values: dict, step: int) -> None:
-        rows, group = [], None
-        for key in sorted(values):
-            prefix, sep, name = key.partition("/")
-            if sep and prefix != group:
-                group = prefix
-                rows.append((_truncate(prefix + "/"), ""))
-            label = "   " + name if sep else key
-            rows.append((_truncate(label), _truncate(_fmt(values[key]))))
-        if not rows:
-            return
-        kw = max(len(k) for k, _ in rows)
-        vw = max(len(v) for _, v in rows)
-        dashes = "-" * (kw + vw + 7)
-        lines = [dashes] + [f"| {k:<{kw}} | {v:<{vw}} |" for k, v in rows] + [dashes]
-        sys.stdout.write("\n".join(lines) + "\n")
-        sys.stdout.flush()
-
-    def close(self) -> None:
-        pass
-
-
-def _event_file_path(folder: str) -> str:
-    """TensorBoard's file name pattern, stamped so that it sorts after any event file already in
-    `folder` (TensorBoard reads a run's files in name order; a resumed run must come last)."""
-    stamp = int(time.time())
-    for name in os.listdir(folder):
-        parts = name.split(".")
-        if name.startswith("events.out.tfevents.") and len(parts) > 3 and parts[3].isdigit():
-            stamp = max(stamp, int(parts[3]) + 1)
-    return os.path.join(folder, f"events.out.tfevents.{stamp:010d}.{socket.gethostname()}.{os.getpid()}.corenn")
-
-
-class _TensorBoardFormat:
-    """Writes numeric values as TensorBoard scalar events (one event file in `folder`)."""
-
-    def __init__(self, folder: str):
-        from tensorboard.compat.proto import event_pb2, summary_pb2
-        from tensorboard.summary.writer.record_writer import RecordWriter
-
-        self._event_pb2, self._summary_pb2 = event_pb2, summary_pb2
-        os.makedirs(folder, exist_ok=True)
-        self.path = _event_file_path(folder)
-        self.writer = RecordWriter(open(self.path, "wb"))
-        self.writer.write(event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2").SerializeToString())
-        self.writer.flush()
-
-    def write(self, values: dict, step: int) -> None:
-        summary = self._summary_pb2.Summary(value=[
-            self._summary_pb2.Summary.Value(tag=key, simple_value=float(value))
-            for key, value in sorted(values.items()) if _is_number(value)])
-        if summary.value:
-            event = self._event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary)
-            self.writer.write(event.SerializeToString())
-            self.writer.flush()
-
-    def close(self) -> None:
-        if not self.writer.closed:
-            self.writer.close()
-
-
 class Logger:
     """Collects key/values between dumps and writes them to each output format.
 
-    output_formats: any of "stdout", "tensorboard" (the latter needs `folder`).
-    exclude: a format name or a tuple of names that should not receive this key.
+    folder: where file formats write (`get_dir()`); output_formats: a list of format objects
+    (`KVWriter`s, see `make_output_format`) or of format names ("stdout", "log", "csv", "json",
+    "tensorboard"). `logger.output_formats` is that list (append your own `KVWriter` to it).
+    exclude: a format name or a tuple of names that should not receive a key.
     """
 
     def __init__(self, folder: str | None = None, output_formats=("stdout",)):
         self.dir = folder
+        self.level = INFO
         self.name_to_value: dict = {}
         self.name_to_count: dict = defaultdict(int)
         self.name_to_excluded: dict = {}
-        self.output_formats: dict = {}
-        for name in output_formats:
-            if name == "stdout":
-                self.output_formats[name] = _StdoutFormat()
-            elif name == "tensorboard":
-                if folder is None:
-                    raise ValueError("the tensorboard output needs a folder")
-                self.output_formats[name] = _TensorBoardFormat(folder)
-            else:
-                raise ValueError(f"unknown output format {name!r}; use 'stdout' or 'tensorboard'")
+        self.output_formats: list = [make_output_format(f, folder) if isinstance(f, str) else f
+                                     for f in output_formats]
+        for fmt in self.output_formats:
+            if not callable(getattr(fmt, "write", None)):
+                raise TypeError(f"an output format needs a write(key_values, key_excluded, step) method, got {fmt!r}")
 
     @staticmethod
-    def _excluded(exclude) -> tuple:
-        if exclude is None:
+    def to_tuple(string_or_tuple) -> tuple:
+        if string_or_tuple is None:
             return ()
-        return (exclude,) if isinstance(exclude, str) else tuple(exclude)
+        return (string_or_tuple,) if isinstance(string_or_tuple, str) else tuple(string_or_tuple)
 
     def record(self, key: str, value, exclude=None) -> None:
         """Set `key` to `value` for the next dump (overwrites)."""
         self.name_to_value[key] = value
-        self.name_to_excluded[key] = self._excluded(exclude)
+        self.name_to_excluded[key] = self.to_tuple(exclude)
 
     def record_mean(self, key: str, value, exclude=None) -> None:
         """Running mean of the values recorded for `key` since the last dump."""
@@ -156,24 +88,71 @@ class Logger:
         old = self.name_to_value.get(key, 0.0)
         self.name_to_value[key] = old * count / (count + 1) + float(value) / (count + 1)
         self.name_to_count[key] = count + 1
-        self.name_to_excluded[key] = self._excluded(exclude)
+        self.name_to_excluded[key] = self.to_tuple(exclude)
 
     def dump(self, step: int = 0) -> None:
-        """Write every recorded value at `step`, then clear them."""
-        for name, fmt in self.output_formats.items():
-            values = {k: v for k, v in self.name_to_value.items() if name not in self.name_to_excluded[k]}
-            fmt.write(values, step)
-        self.name_to_value.clear()
-        self.name_to_count.clear()
-        self.name_to_excluded.clear()
+        """Write every recorded value at `step`, then clear them (also when a format raises)."""
+        try:
+            if self.level != DISABLED:
+                for fmt in self.output_formats:
+                    fmt.write(self.name_to_value, self.name_to_excluded, step)
+        finally:
+            self.name_to_value.clear()
+            self.name_to_count.clear()
+            self.name_to_excluded.clear()
+
+    def log(self, *args, level: int = INFO) -> None:
+        """Write `args` (joined by spaces) to the text formats when `level` >= the logger's level."""
+        if self.level <= level:
+            for fmt in self.output_formats:
+                if isinstance(fmt, SeqWriter):
+                    fmt.write_sequence(list(map(str, args)))
+
+    def debug(self, *args) -> None:
+        self.log(*args, level=DEBUG)
+
+    def info(self, *args) -> None:
+        self.log(*args, level=INFO)
+
+    def warn(self, *args) -> None:
+        self.log(*args, level=WARN)
+
+    def error(self, *args) -> None:
+        self.log(*args, level=ERROR)
+
+    def set_level(self, level: int) -> None:
+        self.level = level
 
     def get_dir(self) -> str | None:
         return self.dir
 
     def close(self) -> None:
-        for fmt in self.output_formats.values():
+        for fmt in self.output_formats:
             fmt.close()
-        self.output_formats = {}
+        self.output_formats = []
+
+
+def configure(folder: str | None = None, format_strings: list | None = None) -> Logger:
+    """SB3's `configure`: a Logger writing `format_strings` (default $SB3_LOG_FORMAT, else
+    "stdout,log,csv") into `folder` (default $SB3_LOGDIR, else {tempdir}/SB3-{date-time}); set it on
+    a model with `model.set_logger(logger)`."""
+    if folder is None:
+        folder = os.getenv("SB3_LOGDIR")
+    if folder is None:
+        folder = os.path.join(tempfile.gettempdir(), datetime.datetime.now().strftime("SB3-%Y-%m-%d-%H-%M-%S-%f"))
+    if not isinstance(folder, (str, os.PathLike)):
+        raise TypeError(f"folder must be a path, got {folder!r}")
+    folder = os.fspath(folder)
+    os.makedirs(folder, exist_ok=True)
+    if format_strings is None:
+        format_strings = os.getenv("SB3_LOG_FORMAT", "stdout,log,csv").split(",")
+    if isinstance(format_strings, str):
+        raise TypeError(f"format_strings must be a list of format names, got the string {format_strings!r}")
+    format_strings = [f for f in format_strings if f]
+    logger = Logger(folder=folder, output_formats=[make_output_format(f, folder) for f in format_strings])
+    if format_strings and format_strings != ["stdout"]:
+        logger.log(f"Logging to {folder}")
+    return logger
 
 
 def configure_logger(verbose: int = 0, tensorboard_log: str | None = None, tb_log_name: str = "",

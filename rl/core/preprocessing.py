@@ -18,7 +18,7 @@ import numpy as np
 from gymnasium import spaces
 
 __all__ = ["is_image_space", "is_image_space_channels_first", "has_image_space", "image_keys", "transpose_image",
-           "transpose_space", "maybe_transpose", "needs_transpose", "preprocess_obs", "get_obs_shape",
+           "transpose_space", "maybe_transpose", "predict_input", "needs_transpose", "preprocess_obs", "get_obs_shape",
            "get_flattened_obs_dim", "NATURE_CNN_MIN_SIZE"]
 
 NATURE_CNN_MIN_SIZE = 36  # smallest H and W for NatureCNN's 8/4, 4/2, 3/1 convolutions: 36 -> 8 -> 3 -> 1
@@ -145,3 +145,19 @@ def get_flattened_obs_dim(observation_space: gym.Space) -> int:
     if isinstance(observation_space, (spaces.Box, spaces.MultiBinary)):
         return int(np.prod(observation_space.shape))
     raise TypeError(f"unsupported observation space {observation_space}")
+
+
+def predict_input(observation, observation_space: gym.Space, who: str = "predict"):
+    """What `predict` was given -> an ndarray (or a dict of them) in the space's channel order.
+
+    ValueError for a non-dict with a Dict space and for non-numeric input; images may be channel-last."""
+    if isinstance(observation_space, gym.spaces.Dict):
+        if not isinstance(observation, dict):
+            raise ValueError(f"{who}: a Dict observation space expects a dict of arrays, "
+                             f"got {type(observation).__name__}")
+        obs = observation
+    else:
+        obs = np.asarray(observation)
+        if obs.dtype == object:
+            raise ValueError(f"observation must be a numeric array, got {type(observation).__name__}")
+    return maybe_transpose(obs, observation_space)

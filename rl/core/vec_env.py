@@ -1,4 +1,7 @@
-"""Vectorised environments through `gymnasium.vector` (SB3's `make_vec_env`, Gymnasium semantics).
+"""Vectorised environments through `gymnasium.vector`: the agents' internal form (Gymnasium semantics).
+
+`make_vec_env` here returns a Gymnasium `VectorEnv`; SB3's `make_vec_env` (an SB3 VecEnv, exported as
+`rl.make_vec_env` and `rl.common.env_util.make_vec_env`) is `rl.core.sb3_vec_env.env_util`.
 
 Every vector env made here uses `AutoresetMode.SAME_STEP`: when sub-env i finishes, `step` returns
 the reset observation for it, the last observation of the finished episode is in
@@ -20,7 +23,7 @@ from gymnasium.wrappers.vector import RecordEpisodeStatistics
 from .preprocessing import needs_transpose
 from .vec_transpose import VecTransposeImage, is_wrapped_with_transpose
 
-__all__ = ["make_vec_env", "wrap_env", "is_vector_env", "env_id_of", "SeedOnFirstReset", "unwrap_vec_normalize",
+__all__ = ["make_vec_env", "wrap_env", "is_vector_env", "env_id_of", "SeedOnFirstReset",
            "VecTransposeImage"]
 
 
@@ -95,23 +98,19 @@ def is_vector_env(env: Any) -> bool:
 
 
 def _has_episode_stats(env: VectorEnv) -> bool:
+    from .sb3_vec_env.adapters import VecEnvAsGymVector  # it reports infos["episode"] itself
+
     while True:
-        if isinstance(env, RecordEpisodeStatistics):
+        if isinstance(env, (RecordEpisodeStatistics, VecEnvAsGymVector)):
             return True
         if not hasattr(env, "env") or env is env.unwrapped:
             return False
         env = env.env
 
 
-def _autoreset_mode(env: VectorEnv):
-    mode = env.metadata.get("autoreset_mode")
-    if mode is None:
-        mode = getattr(env, "autoreset_mode", None)
-    return mode
-
-
 def wrap_env(env: Any, n_envs: int = 1, seed: int | None = None) -> VectorEnv:
-    """Turn an env id, a `gymnasium.Env` or a vector env into a SAME_STEP vector env.
+    """Turn an env id, a `gymnasium.Env`, a Gymnasium vector env (any autoreset mode) or an SB3-style VecEnv
+    into a SAME_STEP Gymnasium vector env (the form the training loops step).
 
     A single Env instance is wrapped into a 1-env SyncVectorEnv (n_envs must then be 1). Channel-last
     image observations (H, W, C) are transposed to (C, H, W) by `VecTransposeImage`, as SB3's agents do.
@@ -126,16 +125,18 @@ def _transpose_images(env: VectorEnv) -> VectorEnv:
 
 
 def _as_vector_env(env: Any, n_envs: int, seed: int | None) -> VectorEnv:
+    from .sb3_vec_env.adapters import GymVectorVecEnv, VecEnvAsGymVector, autoreset_mode
+    from .sb3_vec_env.base import is_sb3_vec_env
+
     if isinstance(env, str):
         return make_vec_env(env, n_envs=n_envs, seed=seed)
+    if is_sb3_vec_env(env):  # SB3 VecEnv: stepped through a SAME_STEP adapter (statistics of VecNormalize update)
+        if isinstance(env, GymVectorVecEnv):  # model.get_env() of another agent: use its Gymnasium env
+            return _as_vector_env(env.gym_env, n_envs, seed)
+        return VecEnvAsGymVector(env)
     if isinstance(env, VectorEnv):
-        mode = _autoreset_mode(env)
-        if mode is not None and mode not in (AutoresetMode.SAME_STEP, "SameStep", "same-step"):
-            raise ValueError(
-                f"vector env uses autoreset mode {mode}; algorithms need AutoresetMode.SAME_STEP "
-                "(final observations in infos['final_obs']). Build it with rl.make_vec_env or pass "
-                "autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP."
-            )
+        if autoreset_mode(env) != AutoresetMode.SAME_STEP:  # NEXT_STEP / DISABLED: reset in the same step
+            return VecEnvAsGymVector(GymVectorVecEnv(env))
         return env if _has_episode_stats(env) else RecordEpisodeStatistics(env)
     if isinstance(env, gym.Env):
         if n_envs != 1:
@@ -143,7 +144,8 @@ def _as_vector_env(env: Any, n_envs: int, seed: int | None) -> VectorEnv:
         wrapped = SeedOnFirstReset(env, seed)
         return RecordEpisodeStatistics(SyncVectorEnv([lambda: wrapped], autoreset_mode=AutoresetMode.SAME_STEP))
     raise TypeError(
-        f"env must be an environment id (str), a gymnasium.Env or a gymnasium vector env, got {type(env).__name__}"
+        f"env must be an environment id (str), a gymnasium.Env, a gymnasium vector env or an SB3-style VecEnv "
+        f"(DummyVecEnv, SubprocVecEnv, VecNormalize, ...), got {type(env).__name__}"
     )
 
 
@@ -167,7 +169,3 @@ def env_id_of(env: Any) -> str | None:
     except Exception:  # async envs may not expose specs
         return None
 
-
-def unwrap_vec_normalize(model: Any):
-    """The observation/reward normaliser attached to a model, or None."""
-    return getattr(model, "obs_normalizer", None)

@@ -22,6 +22,7 @@ import corenn
 from corenn import nn
 from corenn.nn.functional import fused_linear
 
+from ..core.base_policy import BasePolicy
 from ..core.checkpoint import jsonable
 from ..core.feature_extractors import CombinedExtractor, FlattenExtractor, NatureCNN
 from ..core.networks import FusedMLP, activation_key
@@ -179,7 +180,7 @@ class ContinuousCritic(nn.Module):
         return x.reshape(-1)
 
 
-class _OffPolicyContinuousPolicy(nn.Module):
+class _OffPolicyContinuousPolicy(BasePolicy):
     """Shared: features extractors, action scaling, optimizers, target-network pairs, config for checkpoints.
 
     policy_kwargs (SB3 names): net_arch (list, or dict(pi=[...], qf=[...])), activation_fn ("relu",
@@ -208,9 +209,16 @@ class _OffPolicyContinuousPolicy(nn.Module):
         self.action_dim = int(np.prod(action_space.shape))
         self.net_arch = self._default_arch() if net_arch is None else net_arch
         if isinstance(self.net_arch, dict):
+            unknown = set(self.net_arch) - {"pi", "qf"}
+            if unknown:
+                raise ValueError(f"net_arch dict for {type(self).__name__} takes the keys 'pi' and 'qf', got "
+                                 f"{sorted(map(str, unknown))}")
             self.actor_arch, self.critic_arch = list(self.net_arch.get("pi", [])), list(self.net_arch.get("qf", []))
-        else:
+        elif isinstance(self.net_arch, (list, tuple)):
             self.actor_arch = self.critic_arch = list(self.net_arch)
+        else:
+            raise TypeError(f"net_arch must be a list of layer widths or dict(pi=[...], qf=[...]), got "
+                            f"{self.net_arch!r}")
         self.activation = activation_key(activation_fn)
         self.n_critics = int(n_critics)
         self.optimizer_class = get_optimizer_class(optimizer_class)

@@ -21,6 +21,7 @@ import numpy as np
 import corenn
 from corenn import nn, optim
 
+from ..core.base_policy import BasePolicy
 from ..core.checkpoint import jsonable
 from ..core.distributions import CategoricalDistribution, DiagGaussianDistribution, make_proba_distribution
 from ..core.feature_extractors import CombinedExtractor, FlattenExtractor, NatureCNN
@@ -40,15 +41,30 @@ def init_weights(module: nn.Module, gain: float) -> None:
                 nn.init.constant_(m.bias, 0.0)
 
 
+def actor_critic_arch(net_arch) -> tuple[list, list]:
+    """net_arch -> (pi widths, vf widths): a list is used for both, dict(pi=[..], vf=[..]) separately
+    (a missing key means no hidden layer). Other forms (SB3 < 1.8's [dict(...)], unknown keys) raise."""
+    if isinstance(net_arch, dict):
+        unknown = set(net_arch) - {"pi", "vf"}
+        if unknown:
+            raise ValueError(f"net_arch dict for an actor-critic policy takes the keys 'pi' and 'vf', got "
+                             f"{sorted(map(str, unknown))}")
+        pi_arch, vf_arch = list(net_arch.get("pi", [])), list(net_arch.get("vf", []))
+    elif isinstance(net_arch, (list, tuple)):
+        if any(isinstance(w, dict) for w in net_arch):
+            raise ValueError("net_arch=[dict(pi=..., vf=...)] is SB3 < 1.8's form; pass dict(pi=[...], vf=[...])")
+        pi_arch = vf_arch = list(net_arch)
+    else:
+        raise TypeError(f"net_arch must be a list of layer widths or dict(pi=[...], vf=[...]), got {net_arch!r}")
+    return pi_arch, vf_arch  # widths are checked by create_mlp
+
+
 class MlpExtractor(nn.Module):
     """Separate policy and value MLPs (SB3 >= 1.8): net_arch list -> both; dict(pi=[..], vf=[..])."""
 
     def __init__(self, feature_dim: int, net_arch, activation_fn):
         super().__init__()
-        if isinstance(net_arch, dict):
-            pi_arch, vf_arch = list(net_arch.get("pi", [])), list(net_arch.get("vf", []))
-        else:
-            pi_arch = vf_arch = list(net_arch)
+        pi_arch, vf_arch = actor_critic_arch(net_arch)
         self.policy_net = create_mlp(feature_dim, 0, pi_arch, activation_fn)
         self.value_net = create_mlp(feature_dim, 0, vf_arch, activation_fn)
         self.latent_dim_pi = pi_arch[-1] if pi_arch else feature_dim
@@ -64,7 +80,7 @@ class MlpExtractor(nn.Module):
         return self.value_net(features)
 
 
-class ActorCriticPolicy(nn.Module):
+class ActorCriticPolicy(BasePolicy):
     """Policy + value function for PPO / A2C / REINFORCE with SB3's policy_kwargs.
 
     net_arch: list or dict(pi=[...], vf=[...]) (default dict(pi=[64, 64], vf=[64, 64]); [] with NatureCNN,
@@ -74,17 +90,29 @@ class ActorCriticPolicy(nn.Module):
     (default FlattenExtractor; CnnPolicy: NatureCNN, MultiInputPolicy: CombinedExtractor);
     share_features_extractor: one extractor for actor and critic (default True); normalize_images: scale
     uint8 images to [0, 1]; optimizer_class / optimizer_kwargs: the optimizer built over all parameters
-    (Adam gets eps=1e-5 like SB3).
+    (Adam gets eps=1e-5 like SB3). use_sde / full_std / use_expln / squash_output (gSDE) are SB3's
+    positional slots and must stay at their defaults.
+
+    Custom networks (SB3's guide): override `_build_mlp_extractor()` to set `self.mlp_extractor` to a module
+    with `latent_dim_pi`, `latent_dim_vf`, `forward(features) -> (latent_pi, latent_vf)`, `forward_actor`
+    and `forward_critic`; it is called after the features extractor is built (`self.features_dim` is set).
     """
 
     default_features_extractor = FlattenExtractor
 
     def __init__(self, observation_space: gym.Space, action_space: gym.Space, lr_schedule: Callable[[float], float],
-                 net_arch=None, activation_fn=nn.Tanh, ortho_init: bool = True, log_std_init: float = 0.0,
-                 features_extractor_class=None, features_extractor_kwargs: dict | None = None,
+                 net_arch=None, activation_fn=nn.Tanh, ortho_init: bool = True, use_sde: bool = False,
+                 log_std_init: float = 0.0, full_std: bool = True, use_expln: bool = False,
+                 squash_output: bool = False, features_extractor_class=None,
+                 features_extractor_kwargs: dict | None = None,
                  share_features_extractor: bool = True, normalize_images: bool = True,
                  optimizer_class=optim.Adam, optimizer_kwargs: dict | None = None):
         super().__init__()
+        changed = [f"{k}={v!r}" for k, v, d in (("use_sde", use_sde, False), ("full_std", full_std, True),
+                                                 ("use_expln", use_expln, False),
+                                                 ("squash_output", squash_output, False)) if v != d]
+        if changed:
+            raise ValueError(f"{type(self).__name__} does not implement gSDE / squashed outputs ({', '.join(changed)})")
         self.observation_space, self.action_space = observation_space, action_space
         self.inputs = PolicyInput(observation_space, features_extractor_class or self.default_features_extractor,
                                   features_extractor_kwargs, normalize_images)
@@ -108,7 +136,8 @@ class ActorCriticPolicy(nn.Module):
             self.vf_features_extractor = self.inputs.make_extractor()
             extractors = [self.pi_features_extractor, self.vf_features_extractor]
         self.features_dim = extractors[0].features_dim
-        self.mlp_extractor = MlpExtractor(self.features_dim, self.net_arch, self.activation_fn)
+        self._build_mlp_extractor()
+        self._check_mlp_extractor()
         self.action_dist = make_proba_distribution(action_space)
         if isinstance(self.action_dist, DiagGaussianDistribution):
             self.action_net, self.log_std = self.action_dist.proba_distribution_net(
@@ -128,8 +157,32 @@ class ActorCriticPolicy(nn.Module):
             self._high = action_space.high.astype(np.float32)
         self._build_numpy_plans()
 
+    def _build_mlp_extractor(self) -> None:
+        """Set `self.mlp_extractor` (SB3's hook: override it for a custom network)."""
+        self.mlp_extractor = MlpExtractor(self.features_dim, net_arch=self.net_arch, activation_fn=self.activation_fn)
+
+    def _check_mlp_extractor(self) -> None:
+        m = getattr(self, "mlp_extractor", None)
+        if not isinstance(m, nn.Module):
+            raise TypeError(f"{type(self).__name__}._build_mlp_extractor must set self.mlp_extractor to a "
+                            f"corenn.nn.Module, got {type(m).__name__}")
+        missing = [a for a in ("latent_dim_pi", "latent_dim_vf", "forward_actor", "forward_critic")
+                   if not hasattr(m, a)]
+        if missing:
+            raise TypeError(f"mlp_extractor {type(m).__name__} lacks {missing}: it must expose latent_dim_pi, "
+                            "latent_dim_vf, forward(features) -> (latent_pi, latent_vf), forward_actor and "
+                            "forward_critic (SB3's custom network contract)")
+        for a in ("latent_dim_pi", "latent_dim_vf"):
+            v = getattr(m, a)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise TypeError(f"mlp_extractor.{a} must be a positive int, got {v!r}")
+
     def _build_numpy_plans(self) -> None:
-        """Acting without Tensors for a FlattenExtractor and plain Linear/Tanh/ReLU stacks (the rollout hot path)."""
+        """Acting without Tensors for a FlattenExtractor and plain Linear/Tanh/ReLU stacks (the rollout hot path);
+        only for our own MlpExtractor, never for a custom one (its forward may do anything)."""
+        self._pi_plan = self._vf_plan = None
+        if type(self.mlp_extractor) is not MlpExtractor:
+            return
         pi = _numpy_plan(self.mlp_extractor.policy_net)
         vf = _numpy_plan(self.mlp_extractor.value_net)
         flat = all(type(e) is FlattenExtractor for e in self.extractors())

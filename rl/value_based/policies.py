@@ -11,6 +11,7 @@ import numpy as np
 import corenn
 from corenn import nn
 
+from ..core.base_policy import BasePolicy
 from ..core.checkpoint import jsonable
 from ..core.feature_extractors import CombinedExtractor, FlattenExtractor, NatureCNN
 from ..core.networks import FusedMLP, activation_key
@@ -38,7 +39,7 @@ class QNetwork(nn.Module):
         return self.net(extract(self.features_extractor, self.inputs, obs))
 
 
-class DQNPolicy(nn.Module):
+class DQNPolicy(BasePolicy):
     """q_net, q_net_target (weights copied, no gradients) and the optimizer over q_net (SB3's DQNPolicy).
 
     net_arch: hidden widths (default [64, 64]; [] with NatureCNN, as SB3); features_extractor_class /
@@ -61,6 +62,8 @@ class DQNPolicy(nn.Module):
         self.preprocessor = self.inputs.preprocessor
         if net_arch is None:
             net_arch = [] if self.inputs.extractor_class is NatureCNN else [64, 64]
+        if not isinstance(net_arch, (list, tuple)):
+            raise TypeError(f"DQNPolicy net_arch must be a list of layer widths, got {net_arch!r}")
         self.net_arch = list(net_arch)
         self.activation = activation_key(activation_fn)
         self.optimizer_class = get_optimizer_class(optimizer_class)

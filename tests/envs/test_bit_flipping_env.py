@@ -75,4 +75,4 @@ def test_ansi_render_and_bad_arguments():
     with pytest.raises(ValueError):
         BitFlippingEnv(n_bits=0)
     with pytest.raises(ValueError):
-        BitFlippingEnv(render_mode="human")
+        BitFlippingEnv(render_mode="rgb_array")

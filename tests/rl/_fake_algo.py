@@ -8,6 +8,7 @@ import numpy as np
 import corenn
 from rl.core.callbacks import CallbackList, ProgressBarCallback, convert_callback
 from rl.core.logger import configure_logger
+from rl.core.sb3_vec_env.adapters import sb3_view
 from rl.core.vec_env import wrap_env
 
 
@@ -27,6 +28,12 @@ class FakeAlgo:
         self.obs_normalizer = None
         self.logger = None
         self._obs = None
+
+    def get_env(self):
+        """The env as an SB3 VecEnv, as BaseAlgorithm.get_env (what callbacks' training_env returns)."""
+        if getattr(self, "_sb3_env", None) is None:
+            self._sb3_env = sb3_view(self.env)
+        return self._sb3_env
 
     def predict(self, obs, state=None, episode_start=None, deterministic=False):
         obs = np.asarray(obs, dtype=np.float64)

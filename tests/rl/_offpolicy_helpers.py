@@ -6,8 +6,8 @@ class _Capture:
     def __init__(self):
         self.dumps = []
 
-    def write(self, values, step):
-        self.dumps.append((step, dict(values)))
+    def write(self, key_values, key_excluded, step=0):
+        self.dumps.append((step, dict(key_values)))
 
     def close(self):
         pass
@@ -21,7 +21,7 @@ class CaptureLogs(BaseCallback):
         self.capture = _Capture()
 
     def _on_training_start(self):
-        self.model.logger.output_formats["capture"] = self.capture
+        self.model.logger.output_formats.append(self.capture)
 
     @property
     def keys(self):

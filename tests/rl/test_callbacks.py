@@ -61,7 +61,7 @@ def test_hooks_order_counts_and_stop():
     assert rec.events[-1] == "end"
     assert rec.n_calls == 6 and rec.num_timesteps == 12 == model.num_timesteps
     assert seen == [2, 4, 6, 8, 10, 12]
-    assert rec.training_env is model.env and rec.logger is model.logger
+    assert rec.training_env is model.get_env() and rec.logger is model.logger  # SB3: the VecEnv
     assert "actions" in rec.locals  # update_locals passes the step's variables
 
 

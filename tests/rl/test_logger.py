@@ -100,6 +100,8 @@ def test_dump_clears_and_no_output_when_quiet(capsys):
 
 def test_bad_output_format():
     with pytest.raises(ValueError, match="unknown output format"):
+        Logger(None, ["xml"])
+    with pytest.raises(ValueError, match="needs a folder"):
         Logger(None, ["csv"])
     with pytest.raises(ValueError, match="needs a folder"):
         Logger(None, ["tensorboard"])

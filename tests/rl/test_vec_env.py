@@ -46,8 +46,9 @@ def test_wrap_env_variants():
     assert v.num_envs == 1 and env_id_of(v) == "CartPole-v1"
     with pytest.raises(ValueError, match="n_envs=1"):
         wrap_env(gym.make("CartPole-v1"), n_envs=2)
-    with pytest.raises(ValueError, match="SAME_STEP"):
-        wrap_env(SyncVectorEnv([lambda: gym.make("CartPole-v1")], autoreset_mode=AutoresetMode.NEXT_STEP))
+    # a NEXT_STEP vector env is adapted (finished sub-envs reset in the same step), no longer refused
+    adapted = wrap_env(SyncVectorEnv([lambda: gym.make("CartPole-v1")], autoreset_mode=AutoresetMode.NEXT_STEP))
+    assert adapted.metadata["autoreset_mode"] == AutoresetMode.SAME_STEP
     with pytest.raises(TypeError, match="environment id"):
         wrap_env(42)
     assert env_id_of(make_vec_env("Pendulum-v1", n_envs=1)) == "Pendulum-v1"
