@@ -14,6 +14,7 @@ import numpy as np
 
 from rl.core.evaluation import as_vec_env, run_episodes
 from rl.core.logger import ProgressBar
+from rl.core.sb3_vec_env.base import is_sb3_vec_env, sync_envs_normalization
 
 __all__ = ["BaseCallback", "CallbackList", "ConvertCallback", "EventCallback", "EvalCallback",
            "CheckpointCallback", "StopTrainingOnRewardThreshold", "ProgressBarCallback", "convert_callback",
@@ -252,6 +253,7 @@ class EvalCallback(EventCallback):
         if callback_on_new_best is not None:
             callback_on_new_best.parent = self
         self.eval_env = as_vec_env(eval_env)
+        self._given_eval_env = eval_env  # an SB3 VecEnv (maybe a VecNormalize) for sync_envs_normalization
         self.n_eval_episodes = int(n_eval_episodes)
         self.eval_freq = int(eval_freq)
         self.deterministic = deterministic
@@ -275,6 +277,8 @@ class EvalCallback(EventCallback):
     def _on_step(self) -> bool:
         if self.eval_freq <= 0 or self.n_calls % self.eval_freq != 0:
             return True
+        if is_sb3_vec_env(self._given_eval_env) and self.model.get_vec_normalize_env() is not None:
+            sync_envs_normalization(self.training_env, self._given_eval_env)  # as SB3: eval with training stats
         rewards, lengths, successes = run_episodes(self.model, self.eval_env, self.n_eval_episodes,
                                                    self.deterministic, self.render)
         mean_reward, std_reward = float(np.mean(rewards)), float(np.std(rewards))
