@@ -25,15 +25,48 @@ __all__ = ["load_model", "build_from_metadata", "check_file_arrays"]
 _DATA_ENTRIES = {"params", "normalizer", "replay_buffer", "log_ent_coef", "resume"}
 
 
+class _WithCustomPolicy:
+    """An algorithm class as the checkpoint checks see it, with the user's policy class as one more alias."""
+
+    def __init__(self, cls, policy_class):
+        self._cls = cls
+        self.policy_aliases = {**cls.policy_aliases, policy_class.__name__: policy_class}
+
+    def __getattr__(self, name):
+        return getattr(self._cls, name)
+
+
+def _custom_policy_view(cls, overrides: dict):
+    """`cls`, or a view of it accepting `overrides.pop("policy_class")` (SB3's custom_objects key), a
+    subclass of one of cls's policy classes that the user passes to load a file saved with it."""
+    policy_class = overrides.pop("policy_class", None)
+    if policy_class is None:
+        return cls
+    bases = tuple(set(cls.policy_aliases.values()))
+    if not (isinstance(policy_class, type) and issubclass(policy_class, bases)):
+        raise TypeError(f"custom_objects['policy_class'] must be a subclass of one of {cls.__name__}'s policy "
+                        f"classes ({sorted({b.__name__ for b in bases})}), got {policy_class!r}")
+    return _WithCustomPolicy(cls, policy_class)
+
+
 def load_model(cls, path, env, overrides: dict, force_reset: bool):
-    """A `cls` agent from the file at `path` (see the module docstring); `overrides` replace saved hyperparameters."""
+    """A `cls` agent from the file at `path` (see the module docstring); `overrides` replace saved hyperparameters.
+
+    A file saved from an agent with a custom policy class names that class; pass it back as
+    `overrides["policy_class"]` (`load(path, custom_objects={"policy_class": MyPolicy})`): a class, never a
+    name looked up from the file."""
     if env is not None:
         env = wrap_env(env, seed=None)
+    overrides = dict(overrides)
+    checked_as = _custom_policy_view(cls, overrides)
     built = {}
 
     def prepare(meta: dict, skeleton) -> None:
-        validate_metadata(meta, cls)
-        check_declared_policy_size(meta, cls, skeleton)
+        validate_metadata(meta, checked_as)
+        if checked_as is cls:
+            check_declared_policy_size(meta, cls, skeleton)
+        else:  # a user's network: its size follows from its code, checked array by array below
+            overrides["_policy"] = checked_as.policy_aliases[meta.get("policy", "MlpPolicy")]
         built["model"] = build_from_metadata(cls, path, meta, env, overrides)
         check_file_arrays(built["model"], meta, skeleton)
 
@@ -75,7 +108,8 @@ def build_from_metadata(cls, path, meta: dict, env, overrides: dict):
     hparams.setdefault("verbose", meta.get("verbose", 0))
     hparams.setdefault("normalize", meta.get("normalize") or False)
     try:
-        model = cls(meta.get("policy", "MlpPolicy"), env=env, _init_setup_model=False, **hparams)
+        policy = hparams.pop("_policy", None) or meta.get("policy", "MlpPolicy")
+        model = cls(policy, env=env, _init_setup_model=False, **hparams)
         if env is None:
             model.observation_space = space_from_json(meta["observation_space"])
             model.action_space = space_from_json(meta["action_space"])

@@ -280,7 +280,9 @@ def validate_metadata(meta: dict, algo_cls) -> None:
     check_text("tensorboard_log", meta.get("tensorboard_log"))
     policy = meta.get("policy", "MlpPolicy")
     if not isinstance(policy, str) or policy not in algo_cls.policy_aliases:
-        raise field_error("policy", f"expected one of {sorted(algo_cls.policy_aliases)}, got {show(policy)}")
+        raise field_error("policy", f"expected one of {sorted(algo_cls.policy_aliases)}, got {show(policy)} (an "
+                                    "agent saved with a custom policy class loads with "
+                                    "load(path, custom_objects={'policy_class': TheClass}))")
     for name in ("observation_space", "action_space"):
         if name not in meta:
             raise field_error(name, "is missing")

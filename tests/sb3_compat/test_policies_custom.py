@@ -1,6 +1,7 @@
 """SB3's custom-policy guide, ported by changing only the imports (`torch` -> `corenn`, `stable_baselines3` ->
 `rl`): a custom features extractor, a custom combined extractor for Dict observations, a custom
 `_build_mlp_extractor` network, net_arch dicts, share_features_extractor. What rl cannot honour raises."""
+import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium import spaces
@@ -11,6 +12,7 @@ from rl.a2c import A2C
 from rl.common.envs import SimpleMultiObsEnv
 from rl.common.policies import ActorCriticPolicy
 from rl.common.torch_layers import BaseFeaturesExtractor, register_features_extractor
+from rl.core.checkpoint import CheckpointError
 from rl.ppo import PPO
 from rl.sac import SAC
 
@@ -122,6 +124,20 @@ def test_overridden_build_mlp_extractor_is_used(tmp_path):
     assert type(loaded.mlp_extractor) is CustomNetwork
     np.testing.assert_array_equal(loaded.predict(obs, deterministic=True)[0],
                                   model.policy.predict(obs, deterministic=True)[0])
+
+
+def test_an_agent_with_a_custom_policy_class_loads_with_custom_objects(tmp_path):
+    model = PPO(CustomActorCriticPolicy, "CartPole-v1", n_steps=32, batch_size=32, n_epochs=1, seed=0).learn(32)
+    path = model.save(tmp_path / "agent")
+    with pytest.raises(CheckpointError, match="custom_objects"):  # the file names a class; we never import it
+        PPO.load(path)
+    with pytest.raises(TypeError, match="subclass"):
+        PPO.load(path, custom_objects={"policy_class": dict})
+    loaded = PPO.load(path, env=gym.make("CartPole-v1"), custom_objects={"policy_class": CustomActorCriticPolicy})
+    assert type(loaded.policy) is CustomActorCriticPolicy and type(loaded.policy.mlp_extractor) is CustomNetwork
+    obs = np.linspace(-0.5, 0.5, 12, dtype=np.float32).reshape(3, 4)
+    np.testing.assert_array_equal(loaded.predict(obs, deterministic=True)[0], model.predict(obs, deterministic=True)[0])
+    loaded.learn(32)  # and it trains on
 
 
 def test_a_broken_custom_network_fails_loudly():
