@@ -4,7 +4,8 @@
     model = PPO("MlpPolicy", "CartPole-v1", seed=0).learn(100_000)
 
 `ALGOS` maps lower-case names ("ppo", "a2c", ...; each class's algo_name lower-cased, plus
-"q_learning" and "double_dqn") to classes for the CLI, checkpoints and benchmarks.
+"q_learning", "double_dqn" and rl-zoo3's "ppo_lstm" for RecurrentPPO) to classes for the CLI, checkpoints
+and benchmarks.
 """
 
 from .core import callbacks
@@ -15,13 +16,14 @@ from .core.schedules import get_schedule_fn, linear_schedule
 from .multi_goal import HerReplayBuffer
 from .off_policy_actor_critic import DDPG, SAC, TD3
 from .policy_gradient import A2C, PPO, REINFORCE
+from .recurrent import RecurrentPPO
 from .tabular import QLearning, ValueIteration
 from .value_based import DQN, DoubleDQN
 
 ALGOS = {"ppo": PPO, "a2c": A2C, "reinforce": REINFORCE, "qlearning": QLearning, "q_learning": QLearning,
          "value_iteration": ValueIteration, "dqn": DQN, "doubledqn": DoubleDQN, "ddpg": DDPG, "td3": TD3, "sac": SAC,
-         "double_dqn": DoubleDQN}
+         "double_dqn": DoubleDQN, "recurrentppo": RecurrentPPO, "ppo_lstm": RecurrentPPO}
 
 __all__ = ["PPO", "A2C", "REINFORCE", "QLearning", "ValueIteration", "DQN", "DoubleDQN", "DDPG", "TD3", "SAC",
-           "HerReplayBuffer", "evaluate_policy", "make_vec_env", "callbacks", "get_schedule_fn", "linear_schedule",
-           "NormalActionNoise", "OrnsteinUhlenbeckActionNoise", "ALGOS"]
+           "RecurrentPPO", "HerReplayBuffer", "evaluate_policy", "make_vec_env", "callbacks", "get_schedule_fn",
+           "linear_schedule", "NormalActionNoise", "OrnsteinUhlenbeckActionNoise", "ALGOS"]

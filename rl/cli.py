@@ -267,9 +267,11 @@ def cmd_enjoy(args, algos) -> int:
     obs, _ = env.reset(seed=args.seed)
     frames = [env.render()] if render_mode == "rgb_array" else []
     episode_return, episode_length, episodes = 0.0, 0, 0
+    state, episode_start = None, np.ones(1, dtype=bool)  # recurrent agents carry their LSTM state
     try:
         for _ in range(args.n_timesteps):
-            action, _ = model.predict(obs, deterministic=deterministic)
+            action, state = model.predict(obs, state=state, episode_start=episode_start, deterministic=deterministic)
+            episode_start = np.zeros(1, dtype=bool)
             obs, reward, terminated, truncated, info = env.step(action)
             episode_return += float(reward)
             episode_length += 1
@@ -281,6 +283,7 @@ def cmd_enjoy(args, algos) -> int:
                 print(f"Episode {episodes}: return={episode_return:.2f} length={episode_length}{success}")
                 episode_return, episode_length = 0.0, 0
                 obs, _ = env.reset()
+                episode_start = np.ones(1, dtype=bool)
     except KeyboardInterrupt:
         print("\nStopped")
     finally:

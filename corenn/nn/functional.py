@@ -22,6 +22,7 @@ from ..ops import (
     pad,
     prelu,
     relu,
+    scaled_dot_product_attention,
     sigmoid,
     silu,
     softmax,
@@ -30,6 +31,7 @@ from ..ops import (
     tanh,
     upsample,
 )
+from ..ops.recurrent import gru_layer, lstm_layer, rnn_layer
 from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -47,6 +49,8 @@ __all__ = [
     "silu", "softmax", "softplus", "tanh", "linear", "fused_linear", "take_min", "pad",
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
     "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "interpolate", "upsample",
+    "scaled_dot_product_attention",
+    "rnn_layer", "lstm_layer", "gru_layer",
     # losses
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "huber_loss", "l1_loss", "mse_loss",
     "nll_loss", "smooth_l1_loss",

@@ -78,9 +78,10 @@ class BatchNorm2d(_BatchNorm):
 
 
 class LayerNorm(Module):
-    """Normalise over the trailing ``normalized_shape`` dims; x (..., *normalized_shape)."""
+    """Normalise over the trailing ``normalized_shape`` dims; x (..., *normalized_shape).
+    ``bias=False`` keeps the weight only (PyTorch's argument)."""
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True):
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True):
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
@@ -88,7 +89,10 @@ class LayerNorm(Module):
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
             self.weight = Parameter(np.ones(self.normalized_shape, dtype=np.float32))
-            self.bias = Parameter(np.zeros(self.normalized_shape, dtype=np.float32))
+            if bias:
+                self.bias = Parameter(np.zeros(self.normalized_shape, dtype=np.float32))
+            else:
+                self.register_parameter("bias", None)
 
     def forward(self, x):
         k = len(self.normalized_shape)
@@ -96,7 +100,9 @@ class LayerNorm(Module):
             raise ValueError(f"LayerNorm{self.normalized_shape} got input of shape {x.shape}")
         xhat, _, _ = ops.normalize(x, tuple(range(x.ndim - k, x.ndim)), self.eps)
         if self.elementwise_affine:
-            xhat = xhat * self.weight + self.bias
+            xhat = xhat * self.weight
+            if self.bias is not None:
+                xhat = xhat + self.bias
         return xhat
 
 

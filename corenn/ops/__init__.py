@@ -1,5 +1,6 @@
 """Differentiable ops on Tensors. Every op here is gradient-checked in tests/corenn."""
 from .activations import elu, erf, gelu, hardtanh, leaky_relu, log_sigmoid, prelu, relu, sigmoid, silu, softplus, tanh
+from .attention import causal_mask, merge_heads, scaled_dot_product_attention, split_heads
 from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .elementwise import (
     abs,
@@ -41,12 +42,15 @@ from .movement import (
     unsqueeze,
 )
 from .pooling import adaptive_avg_pool2d, avg_pool2d, interpolate, max_pool2d, upsample
+from .recurrent import gru_layer, lstm_layer, rnn_layer
 from .reduce import log_softmax, logsumexp, max, mean, min, softmax, std, sum, var
 
 __all__ = [
     # activations
     "elu", "erf", "gelu", "hardtanh", "leaky_relu", "log_sigmoid", "prelu", "relu", "sigmoid", "silu", "softplus",
     "tanh",
+    # attention (one fused node; splitting packed projections into heads)
+    "causal_mask", "merge_heads", "scaled_dot_product_attention", "split_heads",
     # convolutions
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
     # elementwise (rdiv, rpow, rsub: reflected operators for Tensor.__rtruediv__ etc.)
@@ -61,6 +65,8 @@ __all__ = [
     "swapaxes", "transpose", "unsqueeze",
     # pooling and resampling
     "adaptive_avg_pool2d", "avg_pool2d", "interpolate", "max_pool2d", "upsample",
+    # recurrent layers (one fused node per layer and direction)
+    "gru_layer", "lstm_layer", "rnn_layer",
     # reductions
     "log_softmax", "logsumexp", "max", "mean", "min", "softmax", "std", "sum", "var",
 ]

@@ -59,7 +59,7 @@ def _hyperparameters(meta: dict, algo_cls) -> None:
             raise field_error(f"hyperparameters.{name}", str(e)) from None
     try:
         validation.check_hyperparameters(algo, hp)
-        if "n_steps" in hp and algo in ("PPO", "A2C", "REINFORCE"):
+        if "n_steps" in hp and algo in ("PPO", "A2C", "REINFORCE", "RecurrentPPO"):
             validation.check_rollout_size(hp["n_steps"], meta.get("n_envs", 1))
     except (ValueError, TypeError, KeyError, OverflowError) as e:
         raise field_error("hyperparameters", str(e)) from None
@@ -171,7 +171,8 @@ def _policy_kwargs(meta: dict, algo_cls) -> None:
                 raise field_error(field, f"expected Adam, AdamW, RMSprop or SGD, got {show(value)}") from None
         elif key == "optimizer_kwargs":
             _optimizer_kwargs(field, value, pk.get("optimizer_class", "Adam"))
-        elif key in ("ortho_init", "share_features_extractor", "normalize_images"):
+        elif key in ("ortho_init", "share_features_extractor", "normalize_images", "shared_lstm",
+                     "enable_critic_lstm"):
             check_bool(field, value)
         elif key == "features_extractor_class":
             _extractor_class(field, value)
@@ -183,8 +184,26 @@ def _policy_kwargs(meta: dict, algo_cls) -> None:
                 raise field_error(field, f"expected a number in [-20, 20], got {show(value)}")
         elif key == "n_critics":
             check_int(field, value, 1, LIMITS["n_critics"])
+        elif key == "lstm_hidden_size":  # recurrent policies (rl.recurrent)
+            check_int(field, value, 1, LIMITS["width"])
+        elif key == "n_lstm_layers":
+            check_int(field, value, 1, LIMITS["depth"])
+        elif key == "lstm_kwargs":
+            _lstm_kwargs(field, value)
         else:
             raise field_error(field, "cannot be restored from a file")
+
+
+def _lstm_kwargs(field: str, value) -> None:
+    """nn.LSTM's extra arguments of a recurrent policy: bias (bool), dropout (a number in [0, 1])."""
+    if value is None:
+        return
+    kwargs = check_dict(field, value)
+    check_keys(field, kwargs, {"bias", "dropout"})
+    if "bias" in kwargs:
+        check_bool(f"{field}.bias", kwargs["bias"])
+    if "dropout" in kwargs and not (is_num(kwargs["dropout"]) and 0 <= kwargs["dropout"] <= 1):
+        raise field_error(f"{field}.dropout", f"expected a number in [0, 1], got {show(kwargs['dropout'])}")
 
 
 def _extractor_class(field: str, value):

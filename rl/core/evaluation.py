@@ -5,6 +5,8 @@ The agent's `predict` applies its own observation normaliser, so the environment
 
 from __future__ import annotations
 
+import inspect
+
 import gymnasium as gym
 import numpy as np
 
@@ -62,9 +64,15 @@ def run_episodes(model, env, n_eval_episodes: int = 10, deterministic: bool = Tr
     skip = np.zeros(n_envs, dtype=bool)  # NEXT_STEP mode: the step after a done is a reset
     episode_rewards, episode_lengths, successes = [], [], []
     obs, _ = env.reset()
+    states, episode_starts = None, np.ones(n_envs, dtype=bool)  # recurrent policies carry states (SB3)
+    takes_state = "state" in inspect.signature(model.predict).parameters  # a bare predict(obs, deterministic) too
     try:
         while (counts < targets).any():
-            actions, _ = model.predict(obs, deterministic=deterministic)
+            if takes_state:
+                actions, states = model.predict(obs, state=states, episode_start=episode_starts,
+                                                deterministic=deterministic)
+            else:
+                actions, _ = model.predict(obs, deterministic=deterministic)
             obs, rewards, terminated, truncated, infos = env.step(actions)
             if render:
                 env.render()  # SB3 VecEnvs render their tiled frames (render_mode "human" or "rgb_array")
@@ -72,6 +80,7 @@ def run_episodes(model, env, n_eval_episodes: int = 10, deterministic: bool = Tr
             current_rewards += np.where(active, rewards, 0.0)
             current_lengths += active
             dones = (np.asarray(terminated) | np.asarray(truncated)) & active
+            episode_starts = np.asarray(terminated) | np.asarray(truncated)
             for i in np.flatnonzero(dones):
                 if counts[i] < targets[i]:
                     episode_rewards.append(float(current_rewards[i]))

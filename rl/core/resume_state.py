@@ -1,7 +1,8 @@
 """What resuming training needs beyond weights and counters, kept as arrays and JSON in the agent file.
 
 `collect(model)` -> (arrays for data["resume"], JSON for meta["resume"]):
-- arrays: the last observation and its (normalised) features, the episode-start flags, the
+- arrays: the last observation and its (normalised) features, the episode-start flags, the recurrent
+  policies' LSTM states of the training envs (RecurrentPPO: (4, n_lstm_layers, n_envs, H)), the
   normaliser's running discounted returns, Ornstein-Uhlenbeck noise state, the episode-statistics
   window (returns, lengths, successes);
 - JSON: the predict RNG, the action-noise RNGs, training progress, DQN's exploration rate and
@@ -61,6 +62,8 @@ def collect(model) -> tuple[dict, dict]:
             arrays["last_features"] = np.asarray(model._last_features, np.float32).copy()
         if model._last_episode_starts is not None:
             arrays["last_episode_starts"] = np.asarray(model._last_episode_starts, np.float32).copy()
+        if getattr(model, "_last_lstm_states", None) is not None:
+            arrays["last_lstm_states"] = model.lstm_states_array()
     if model.obs_normalizer is not None:
         arrays["normalizer_returns"] = np.asarray(model.obs_normalizer.returns, np.float64).copy()
     arrays["ep_info"] = np.array([[e["r"], e["l"]] for e in model.ep_info_buffer], np.float64).reshape(-1, 2)
@@ -97,7 +100,7 @@ def check_arrays(model, n_envs: int, saved) -> None:
     """Declared resume arrays must fit `model` saved with `n_envs` sub-envs."""
     where = "resume"
     allowed = {"last_obs", "last_features", "last_episode_starts", "normalizer_returns", "noise_prev", "ep_info",
-               "ep_success"}
+               "ep_success", "last_lstm_states"}
     if not isinstance(saved, dict) or set(saved) - allowed:
         extra = sorted(map(str, set(saved) - allowed)) if isinstance(saved, dict) else saved
         raise CheckpointError(f"{where} has unexpected entries {str(extra)[:80]}")
@@ -119,6 +122,11 @@ def check_arrays(model, n_envs: int, saved) -> None:
     for name in ("last_episode_starts", "normalizer_returns"):
         if name in saved:
             _check(f"{where}/{name}", saved[name], (n_envs,))
+    if "last_lstm_states" in saved:
+        if not hasattr(model, "lstm_states_array"):
+            raise CheckpointError(f"{where}/last_lstm_states: this agent has no recurrent policy")
+        _check(f"{where}/last_lstm_states", saved["last_lstm_states"], (4, model.policy.n_lstm_layers, n_envs,
+                                                                         model.policy.lstm_hidden_size))
     if "noise_prev" in saved:
         act_shape = tuple(getattr(model.action_space, "shape", ()) or ())
         _check_rows(f"{where}/noise_prev", saved["noise_prev"], n_envs, act_shape)
@@ -170,5 +178,7 @@ def restore(model, arrays: dict, meta: dict, n_envs: int, force_reset: bool) -> 
                                 else np.array(arrays["last_features"], np.float32))
         starts = arrays.get("last_episode_starts")
         model._last_episode_starts = None if starts is None else np.array(starts, np.float32)
+        if "last_lstm_states" in arrays and hasattr(model, "set_lstm_states_array"):
+            model.set_lstm_states_array(arrays["last_lstm_states"])
     if model.obs_normalizer is not None and "normalizer_returns" in arrays:
         model.obs_normalizer.returns = np.array(arrays["normalizer_returns"], np.float64)

@@ -146,8 +146,11 @@ ALGORITHM_PARAMS: dict[str, tuple] = {
                   "exploration_fraction", "seed", "verbose"),
     "ValueIteration": ("gamma", "theta", "max_iterations"),
 }
+# sb3-contrib's RecurrentPPO: PPO's arguments without the custom rollout buffer ones
+ALGORITHM_PARAMS["RecurrentPPO"] = tuple(p for p in ALGORITHM_PARAMS["PPO"]
+                                         if p not in ("rollout_buffer_class", "rollout_buffer_kwargs"))
 _CANONICAL = {name.lower(): name for name in ALGORITHM_PARAMS}
-_ON_POLICY = ("OnPolicyAlgorithm", "PPO", "A2C", "REINFORCE")
+_ON_POLICY = ("OnPolicyAlgorithm", "PPO", "A2C", "REINFORCE", "RecurrentPPO")
 
 
 # ---------------------------------------------------------------------------------- hyperparameters
@@ -348,7 +351,8 @@ def check_hyperparameters(algo_name: str, params: dict) -> None:
             raise ValueError(f"{algo} does not take the hyperparameter {name!r}; it takes "
                              f"{', '.join(sorted(accepted))}")
         check_value(name, value, overrides.get(name))
-    normalized = algo == "PPO" and bool(params.get("normalize_advantage", False))  # rules between two values
+    # rules between two values
+    normalized = algo in ("PPO", "RecurrentPPO") and bool(params.get("normalize_advantage", False))
     if normalized and params.get("batch_size", 2) <= 1:
         raise ValueError(f"batch_size must be > 1 when normalize_advantage=True (advantages are normalised "
                          f"per minibatch, as SB3 requires), got {params['batch_size']}")

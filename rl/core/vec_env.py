@@ -45,8 +45,8 @@ class SeedOnFirstReset(gym.Wrapper):
 
 
 def register_project_envs(env_id: str) -> None:
-    """Import our `envs` package (which registers the corenn/... ids) when an id needs it."""
-    if env_id.startswith("corenn/") and env_id not in gym.registry:
+    """Import our `envs` package (which registers the corenn/... ids and rl-zoo3's ...NoVel ids) when an id needs it."""
+    if (env_id.startswith("corenn/") or "NoVel-v" in env_id) and env_id not in gym.registry:
         import envs  # noqa: F401
 
 

@@ -101,8 +101,10 @@ def _algo_class(algo: str):
 
 
 def _yaml_entry(algo: str, algo_cls, env_id: str) -> tuple[dict, str]:
-    """(entry, its name) from {algo}.yml, else {class name}.yml; ({}, "none") without a file."""
-    for name in dict.fromkeys((algo, algo_cls.__name__.lower())):
+    """(entry, its name) from {algo}.yml, else {class name}.yml, else the class's rl-zoo3 file name
+    (`hyperparams_file`, e.g. RecurrentPPO's ppo_lstm); ({}, "none") without a file."""
+    names = (algo, algo_cls.__name__.lower(), getattr(algo_cls, "hyperparams_file", algo))
+    for name in dict.fromkeys(names):
         try:
             return load_hyperparams(name, env_id)
         except FileNotFoundError:

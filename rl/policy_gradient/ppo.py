@@ -78,10 +78,10 @@ class PPO(OnPolicyAlgorithm):
         clip_range = self.clip_range_fn(progress)
         clip_range_vf = None if self.clip_range_vf_fn is None else self.clip_range_vf_fn(progress)
         params = list(policy.parameters())
-        entropy_losses, pg_losses, value_losses, clip_fractions = [], [], [], []
+        stats = {"pg": [], "value": [], "entropy": [], "clip_fraction": [], "loss": float("nan")}
         continue_training = True
         for epoch in range(self.n_epochs):
-            approx_kl_divs = []
+            stats["approx_kl"] = []  # logged for the last epoch, as SB3
             for batch in buf.get(self.batch_size, self.rng):
                 values, log_prob, entropy = policy.evaluate_actions(batch.observations, batch.actions,
                                                                     entropy_grad=self.ent_coef != 0.0)
@@ -107,39 +107,51 @@ class PPO(OnPolicyAlgorithm):
                 entropy_loss = -entropy.mean()
                 loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
 
-                # statistics (no graph): clip fraction and approximate KL, (r - 1) - log r
-                r, n, update, step = ratio.data, len(advantages), self._n_updates + 1, self.num_timesteps
-                pg_losses.append(check_finite_scalar("policy gradient loss", float(policy_loss.data), update, step))
-                value_losses.append(check_finite_scalar("value loss", float(value_loss.data), update, step))
-                entropy_losses.append(check_finite_scalar("entropy loss", float(entropy_loss.data), update, step))
-                clip_fractions.append(np.count_nonzero(np.abs(r - 1.0) > clip_range) / n)
-                approx_kl = float(((r - 1.0) - log_ratio.data).sum()) / n
-                approx_kl_divs.append(approx_kl)
-                if self.target_kl is not None and approx_kl > 1.5 * self.target_kl:
+                if not self._record_and_step(loss, policy_loss, value_loss, entropy_loss, ratio, log_ratio, stats,
+                                             clip_range, epoch, params):
                     continue_training = False
-                    if self.verbose >= 1:
-                        print(f"Early stopping at step {epoch} due to reaching max kl: {approx_kl:.2f}")
                     break
-
-                policy.optimizer.zero_grad()
-                loss.backward()
-                check_finite_scalar("gradient norm", clip_grad_norm_(params, self.max_grad_norm), update, step)
-                policy.optimizer.step()
             self._n_updates += 1
             if not continue_training:
                 break
 
-        explained_var = self.explained_variance(buf.values.ravel(), buf.returns.ravel())
-        log = self.logger.record
-        log("train/entropy_loss", float(np.mean(entropy_losses)) if entropy_losses else float("nan"))
-        log("train/policy_gradient_loss", float(np.mean(pg_losses)) if pg_losses else float("nan"))
-        log("train/value_loss", float(np.mean(value_losses)) if value_losses else float("nan"))
-        log("train/approx_kl", float(np.mean(approx_kl_divs)) if approx_kl_divs else float("nan"))
-        log("train/clip_fraction", float(np.mean(clip_fractions)) if clip_fractions else float("nan"))
-        log("train/loss", float(loss.data))
-        log("train/explained_variance", explained_var)
-        if hasattr(policy, "log_std"):
-            log("train/std", float(np.exp(policy.log_std.data).mean()))
+        self._log_train(stats, clip_range, clip_range_vf)
+
+    def _record_and_step(self, loss, policy_loss, value_loss, entropy_loss, ratio, log_ratio, stats: dict,
+                         clip_range: float, epoch: int, params, real=None) -> bool:
+        """Record one minibatch's statistics (no graph: clip fraction, approximate KL (r - 1) - log r); stop
+        (False) when the KL passes 1.5 * target_kl, else take one clipped-gradient optimizer step (True).
+        `real` (bool mask) leaves padding out of the statistics (RecurrentPPO)."""
+        r, log_r, update, step = ratio.data, log_ratio.data, self._n_updates + 1, self.num_timesteps
+        if real is not None:
+            r, log_r = r[real], log_r[real]
+        stats["pg"].append(check_finite_scalar("policy gradient loss", float(policy_loss.data), update, step))
+        stats["value"].append(check_finite_scalar("value loss", float(value_loss.data), update, step))
+        stats["entropy"].append(check_finite_scalar("entropy loss", float(entropy_loss.data), update, step))
+        stats["clip_fraction"].append(np.count_nonzero(np.abs(r - 1.0) > clip_range) / r.size)
+        approx_kl = float(((r - 1.0) - log_r).sum()) / r.size
+        stats["approx_kl"].append(approx_kl)
+        stats["loss"] = float(loss.data)
+        if self.target_kl is not None and approx_kl > 1.5 * self.target_kl:
+            if self.verbose >= 1:
+                print(f"Early stopping at step {epoch} due to reaching max kl: {approx_kl:.2f}")
+            return False
+        self.policy.optimizer.zero_grad()
+        loss.backward()
+        check_finite_scalar("gradient norm", clip_grad_norm_(params, self.max_grad_norm), update, step)
+        self.policy.optimizer.step()
+        return True
+
+    def _log_train(self, stats: dict, clip_range: float, clip_range_vf) -> None:
+        """SB3's train/ tags from one train() call's statistics."""
+        buf, log = self.rollout_buffer, self.logger.record
+        for tag, key in (("entropy_loss", "entropy"), ("policy_gradient_loss", "pg"), ("value_loss", "value"),
+                         ("approx_kl", "approx_kl"), ("clip_fraction", "clip_fraction")):
+            log(f"train/{tag}", float(np.mean(stats[key])) if stats[key] else float("nan"))
+        log("train/loss", stats["loss"])
+        log("train/explained_variance", self.explained_variance(buf.values.ravel(), buf.returns.ravel()))
+        if hasattr(self.policy, "log_std"):
+            log("train/std", float(np.exp(self.policy.log_std.data).mean()))
         log("train/n_updates", self._n_updates, exclude="tensorboard")
         log("train/clip_range", clip_range)
         if clip_range_vf is not None:

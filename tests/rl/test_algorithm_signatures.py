@@ -26,7 +26,7 @@ def _env_for(cls):
 
 def test_every_algorithm_with_a_policy_is_checked():
     assert {cls.__name__ for cls in POLICY_ALGOS} == {"PPO", "A2C", "REINFORCE", "DQN", "DoubleDQN", "DDPG", "TD3",
-                                                      "SAC"}
+                                                      "SAC", "RecurrentPPO"}
 
 
 @pytest.mark.parametrize("cls", POLICY_ALGOS + [BaseAlgorithm, OnPolicyAlgorithm, OffPolicyAlgorithm],
@@ -41,7 +41,8 @@ def test_hyperparameters_are_constructor_arguments(cls):
     params = set(inspect.signature(cls).parameters)
     assert set(cls._hparam_names) <= params
     assert COMMON <= params
-    model = cls("MlpPolicy", _env_for(cls), seed=0, _init_setup_model=False)
+    policy = "MlpPolicy" if "MlpPolicy" in cls.policy_aliases else next(iter(cls.policy_aliases))  # MlpLstmPolicy
+    model = cls(policy, _env_for(cls), seed=0, _init_setup_model=False)
     assert set(model._hyperparameters()) <= params  # what BaseAlgorithm.load passes back
 
 
@@ -55,6 +56,7 @@ def test_sb3_arguments_are_all_accepted(name):
 @pytest.mark.parametrize("cls, env, kwargs, match", [
     (rl.PPO, "CartPole-v1", dict(use_sde=True), "gSDE"),
     (rl.A2C, "CartPole-v1", dict(sde_sample_freq=4), "gSDE"),
+    (rl.RecurrentPPO, "CartPole-v1", dict(use_sde=True), "gSDE"),
     (rl.PPO, "CartPole-v1", dict(rollout_buffer_class=object), "rollout buffer"),
     (rl.A2C, "CartPole-v1", dict(rollout_buffer_kwargs=dict(x=1)), "rollout buffer"),
     (rl.SAC, "Pendulum-v1", dict(use_sde=True), "gSDE"),

@@ -55,7 +55,7 @@ def save_agent(path, algo="ppo", env="CartPole-v1"):
 # ---------------------------------------------------------------------------------- train: names
 @pytest.mark.parametrize("algo, env, params, expect", [
     ("pop", "CartPole-v1", (), "unknown algorithm 'pop'; available: a2c"),
-    ("ppo", "CartPol-v1", (), "unknown environment 'CartPol-v1'; did you mean CartPole-v0, CartPole-v1?"),
+    ("ppo", "CartPol-v1", (), "unknown environment 'CartPol-v1'; did you mean CartPole-v0, CartPole-v1"),
     ("ppo", "", (), "unknown environment ''"),
     ("ppo", "CartPole-v1", ("n_step:64",), "PPO does not take n_step; it takes"),
     ("ppo", "CartPole-v1", ("n_steps",), "-params expects key:value pairs, got 'n_steps'"),

@@ -29,7 +29,8 @@ def build(cls, **kwargs):
     """Construct without building the model (validation runs first thing in the constructor)."""
     if cls in (QLearning, ValueIteration):
         return cls("FrozenLake-v1", **kwargs)
-    return cls("MlpPolicy", ENV.get(cls.__name__, "CartPole-v1"), _init_setup_model=False, **kwargs)
+    policy = "MlpPolicy" if "MlpPolicy" in cls.policy_aliases else next(iter(cls.policy_aliases))  # MlpLstmPolicy
+    return cls(policy, ENV.get(cls.__name__, "CartPole-v1"), _init_setup_model=False, **kwargs)
 
 
 @pytest.mark.parametrize("cls", CLASSES + [BaseAlgorithm, OnPolicyAlgorithm, OffPolicyAlgorithm],
@@ -131,6 +132,7 @@ SPECIFIC_BAD = {
                        (dict(max_iterations=0), "max_iterations must be an int in [1, 1,000,000,000], got 0")],
 }
 SPECIFIC_BAD["DoubleDQN"] = SPECIFIC_BAD["DQN"]
+SPECIFIC_BAD["RecurrentPPO"] = SPECIFIC_BAD["PPO"]
 CASES = [(cls, kwargs, msg) for cls in POLICY_ALGOS for kwargs, msg in COMMON_BAD] + [
     (cls, kwargs, msg) for cls in CLASSES for kwargs, msg in SPECIFIC_BAD[cls.__name__]]
 
@@ -198,7 +200,7 @@ def test_saved_hyperparameters_pass_in_their_json_form(cls):
 
 
 def _entries():
-    for algo in ("a2c", "ddpg", "dqn", "ppo", "reinforce", "sac", "td3", "qlearning", "value_iteration"):
+    for algo in ("a2c", "ddpg", "dqn", "ppo", "reinforce", "sac", "td3", "qlearning", "value_iteration", "ppo_lstm"):
         for env_id in read_yaml(algo):
             if env_id != "default":
                 yield algo, env_id
