@@ -212,10 +212,10 @@ class OffPolicyAlgorithm(BaseAlgorithm):
             self.num_timesteps += self.n_envs
             check_env_step(new_obs, rewards, self.num_timesteps)
             n_steps += 1
+            dones = terminated | truncated  # before the callback sees locals(), as SB3's `dones`
             callback.update_locals(locals())
             if not callback.on_step():
                 return RolloutReturn(n_steps * self.n_envs, n_episodes, False)
-            dones = terminated | truncated
             episodes_before = self._episode_num
             self._update_info_buffer(infos, dones)
             if dones.any():

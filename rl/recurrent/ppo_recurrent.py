@@ -138,10 +138,10 @@ class RecurrentPPO(PPO):
             new_obs, rewards, terminated, truncated, infos = env.step(policy.scale_actions(actions))
             self.num_timesteps += self.n_envs
             check_env_step(new_obs, rewards, self.num_timesteps)
+            dones = terminated | truncated  # before the callback sees locals(), as SB3's `dones`
             callback.update_locals(locals())
             if not callback.on_step():
                 return False
-            dones = terminated | truncated
             self._update_info_buffer(infos, dones)
             rewards = np.asarray(rewards, np.float32)
             if norm is not None:
