@@ -30,6 +30,8 @@ from corenn import nn
 from corenn.datasets import load_fashion_mnist
 from corenn.datasets.transforms import random_horizontal_flip
 from corenn.models import LeNet5, resnet18
+from corenn.optim.lr_scheduler import warmup_cosine_lr
+from corenn.utils import accuracy, predict_classes
 
 
 def small_cnn() -> nn.Module:
@@ -46,21 +48,6 @@ MODELS = {"small": small_cnn, "lenet": lambda: LeNet5(num_classes=10, in_channel
           "resnet18": lambda: resnet18(num_classes=10, in_channels=1, stem="cifar")}
 
 
-def learning_rate(step: int, total: int, peak: float, warmup_frac: float = 0.05) -> float:
-    """Linear warm-up to `peak` over warmup_frac of the run, then cosine decay to 0 at `total`."""
-    warm = max(1, int(warmup_frac * total))
-    if step < warm:
-        return peak * (step + 1) / warm
-    return 0.5 * peak * (1.0 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
-
-
-def evaluate(model, x, y, batch_size=500) -> float:
-    model.eval()
-    with cn.no_grad():
-        pred = np.concatenate([model(cn.Tensor(x[i:i + batch_size])).data.argmax(1)
-                               for i in range(0, len(x), batch_size)])
-    model.train()
-    return float((pred == y).mean())
 
 
 def save_checkpoint(path, model, opt, position, history, args) -> None:
@@ -118,7 +105,7 @@ def main():
             if args.flip:
                 xb = random_horizontal_flip(xb, 0.5, np.random.default_rng([args.seed, epoch, b]))
             for group in opt.param_groups:
-                group["lr"] = learning_rate(epoch * n_batches + b, total_steps, args.lr)
+                group["lr"] = warmup_cosine_lr(epoch * n_batches + b, total_steps, args.lr, 0.05 * total_steps)
             loss = F.cross_entropy(model(cn.Tensor(xb)), y_train[idx])
             opt.zero_grad()
             loss.backward()
@@ -136,7 +123,7 @@ def main():
                 print(f"stopped after {done} batches: {position['seconds'] / done:.3f} s/batch", flush=True)
                 return
         position["seconds"] += time.perf_counter() - start
-        acc = evaluate(model, x_test, y_test)
+        acc = accuracy(y_test, predict_classes(model, x_test))
         history.append({"epoch": epoch + 1, "train_loss": running / max(seen, 1), "test_acc": acc,
                         "seconds": position["seconds"]})
         print(f"epoch {epoch + 1}: train loss {running / max(seen, 1):.4f}  test accuracy {acc:.4f}  "

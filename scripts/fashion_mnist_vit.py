@@ -26,22 +26,8 @@ import corenn.nn.functional as F
 from corenn.datasets import load_fashion_mnist
 from corenn.datasets.transforms import random_horizontal_flip
 from corenn.models import vit_fashion_mnist
-
-
-def learning_rate(step: int, total: int, peak: float, warmup_frac: float = 0.05) -> float:
-    warm = max(1, int(warmup_frac * total))
-    if step < warm:
-        return peak * (step + 1) / warm
-    return 0.5 * peak * (1.0 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
-
-
-def evaluate(model, x, y, batch_size=500) -> float:
-    model.eval()
-    with cn.no_grad():
-        pred = np.concatenate([model(cn.Tensor(x[i:i + batch_size])).data.argmax(1)
-                               for i in range(0, len(x), batch_size)])
-    model.train()
-    return float((pred == y).mean())
+from corenn.optim.lr_scheduler import warmup_cosine_lr
+from corenn.utils import accuracy, predict_classes
 
 
 def main(argv=None):
@@ -106,7 +92,7 @@ def main(argv=None):
             if not args.no_flip:
                 xb = random_horizontal_flip(xb, 0.5, np.random.default_rng([args.seed, epoch, b]))
             for group in opt.param_groups:
-                group["lr"] = learning_rate(epoch * n_batches + b, total_steps, args.lr)
+                group["lr"] = warmup_cosine_lr(epoch * n_batches + b, total_steps, args.lr, 0.05 * total_steps)
             loss = F.cross_entropy(model(cn.Tensor(xb)), y_train[idx], label_smoothing=args.label_smoothing)
             opt.zero_grad()
             loss.backward()
@@ -118,7 +104,7 @@ def main(argv=None):
                       f"s per epoch", flush=True)
                 return None
         position["seconds"] += time.perf_counter() - start
-        acc = evaluate(model, x_test, y_test)
+        acc = accuracy(y_test, predict_classes(model, x_test))
         history.append({"epoch": epoch + 1, "train_loss": running / max(seen, 1), "test_acc": acc,
                         "seconds": position["seconds"]})
         print(f"epoch {epoch + 1}: train loss {running / max(seen, 1):.4f}  test accuracy {acc:.4f}  "

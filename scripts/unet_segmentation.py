@@ -16,14 +16,7 @@ import corenn as cn
 import corenn.nn.functional as F
 from corenn.datasets import SHAPE_CLASSES, make_shapes
 from corenn.models import UNet
-from corenn.utils import batch_iterator, jaccard_score
-
-
-def predict(model, images, batch_size=256):
-    model.eval()
-    with cn.no_grad():
-        return np.concatenate([model(cn.Tensor(images[i:i + batch_size])).data.argmax(1)
-                               for i in range(0, len(images), batch_size)])
+from corenn.utils import batch_iterator, jaccard_score, predict_classes
 
 
 def main():
@@ -71,7 +64,7 @@ def main():
             total += loss.item() * len(xb)
             count += len(xb)
         sched.step()
-        pred = predict(model, x_test)
+        pred = predict_classes(model, x_test, batch_size=256)
         per_class = jaccard_score(y_test, pred, average=None, num_classes=len(SHAPE_CLASSES))
         miou = float(per_class.mean())
         print(f"epoch {epoch + 1:2d}  train loss {total / count:.4f}  test mean IoU {miou:.4f}  "

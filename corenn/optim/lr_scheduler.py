@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "ExponentialLR", "CosineAnnealingLR",
-           "LinearLR", "linear_warmup"]
+           "LinearLR", "linear_warmup", "warmup_cosine_lr"]
 
 
 class LRScheduler(ABC):
@@ -203,3 +203,13 @@ def linear_warmup(optimizer, warmup_steps, total_steps=None, start_factor=0.0,
         raise ValueError(f"total_steps ({total_steps}) must be >= warmup_steps ({warmup_steps})")
     fn = _WarmupFactor(warmup_steps, total_steps, float(start_factor), float(end_factor))
     return LambdaLR(optimizer, fn, last_epoch=last_epoch)
+
+
+def warmup_cosine_lr(step: int, total_steps: int, peak_lr: float, warmup_steps: int, min_lr: float = 0.0) -> float:
+    """The lr of one optimizer step (0-based): linear warm-up to `peak_lr` over `warmup_steps` steps, then
+    cosine decay to `min_lr` at `total_steps` (set it per step: `group["lr"] = warmup_cosine_lr(...)`)."""
+    warmup_steps = max(1, int(warmup_steps))
+    if step < warmup_steps:
+        return peak_lr * (step + 1) / warmup_steps
+    progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
+    return min_lr + 0.5 * (peak_lr - min_lr) * (1.0 + math.cos(math.pi * progress))

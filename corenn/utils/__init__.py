@@ -11,6 +11,7 @@ from .metrics import (
     mse,
     precision_recall_f1,
     precision_score,
+    predict_classes,
     r2_score,
     recall_score,
 )
@@ -22,6 +23,6 @@ __all__ = [
     "assert_shape", "broadcast_shapes", "one_hot",
     "set_seed", "derive_seeds", "make_rng",
     "batch_iterator", "train_val_test_split", "StandardScaler", "MinMaxScaler",
-    "accuracy", "confusion_matrix", "precision_recall_f1", "precision_score", "recall_score",
+    "accuracy", "confusion_matrix", "precision_recall_f1", "precision_score", "predict_classes", "recall_score",
     "f1_score", "jaccard_score", "mse", "mae", "r2_score",
 ]

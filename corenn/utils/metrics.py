@@ -175,3 +175,20 @@ def r2_score(y_true, y_pred) -> float:
     score = np.where(ss_tot > 0, 1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0),
                      np.where(ss_res == 0, 1.0, 0.0))
     return float(score.mean())
+
+
+def predict_classes(model, x, batch_size: int = 500) -> np.ndarray:
+    """argmax over axis 1 of `model`'s output, in eval mode and without a graph, `batch_size` inputs at a time.
+
+    x (N, ...) -> (N,) class ids for logits (N, C), or (N, H, W) for per-pixel logits (N, C, H, W).
+    The model's train/eval mode is restored afterwards."""
+    from ..autograd import no_grad
+    from ..tensor import Tensor
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            return np.concatenate([model(Tensor(x[i:i + batch_size])).data.argmax(1)
+                                   for i in range(0, len(x), batch_size)])
+    finally:
+        model.train(was_training)

@@ -72,13 +72,7 @@ class PPO(OnPolicyAlgorithm):
     def train(self) -> None:
         """n_epochs of minibatch updates on the current rollout buffer."""
         policy, buf = self.policy, self.rollout_buffer
-        policy.train(True)
-        self._update_learning_rate(policy.optimizer)
-        progress = self._current_progress_remaining
-        clip_range = self.clip_range_fn(progress)
-        clip_range_vf = None if self.clip_range_vf_fn is None else self.clip_range_vf_fn(progress)
-        params = list(policy.parameters())
-        stats = {"pg": [], "value": [], "entropy": [], "clip_fraction": [], "loss": float("nan")}
+        clip_range, clip_range_vf, params, stats = self._start_train()
         continue_training = True
         for epoch in range(self.n_epochs):
             stats["approx_kl"] = []  # logged for the last epoch, as SB3
@@ -116,6 +110,17 @@ class PPO(OnPolicyAlgorithm):
                 break
 
         self._log_train(stats, clip_range, clip_range_vf)
+
+    def _start_train(self):
+        """Training mode, this update's lr and clip ranges from the schedules -> (clip_range, clip_range_vf or
+        None, the parameters to clip, empty statistics)."""
+        self.policy.train(True)
+        self._update_learning_rate(self.policy.optimizer)
+        progress = self._current_progress_remaining
+        clip_range = self.clip_range_fn(progress)
+        clip_range_vf = None if self.clip_range_vf_fn is None else self.clip_range_vf_fn(progress)
+        stats = {"pg": [], "value": [], "entropy": [], "clip_fraction": [], "loss": float("nan")}
+        return clip_range, clip_range_vf, list(self.policy.parameters()), stats
 
     def _record_and_step(self, loss, policy_loss, value_loss, entropy_loss, ratio, log_ratio, stats: dict,
                          clip_range: float, epoch: int, params, real=None) -> bool:

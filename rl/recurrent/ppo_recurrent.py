@@ -165,13 +165,7 @@ class RecurrentPPO(PPO):
     def train(self) -> None:
         """n_epochs of updates on minibatches of sequences from the current rollout buffer."""
         policy, buf = self.policy, self.rollout_buffer
-        policy.train(True)
-        self._update_learning_rate(policy.optimizer)
-        progress = self._current_progress_remaining
-        clip_range = self.clip_range_fn(progress)
-        clip_range_vf = None if self.clip_range_vf_fn is None else self.clip_range_vf_fn(progress)
-        params = list(policy.parameters())
-        stats = {"pg": [], "value": [], "entropy": [], "clip_fraction": [], "loss": float("nan")}
+        clip_range, clip_range_vf, params, stats = self._start_train()
         continue_training = True
         for epoch in range(self.n_epochs):
             stats["approx_kl"] = []  # logged for the last epoch, as SB3

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -33,7 +34,7 @@ def tile_images(images: Sequence[np.ndarray]) -> np.ndarray:
     return padded.reshape(rows, cols, h, w, c).transpose(0, 2, 1, 3, 4).reshape(rows * h, cols * w, c)
 
 
-class VecEnv:
+class VecEnv(ABC):
     """Abstract vectorised env (SB3's `VecEnv`). Subclasses implement reset, step_async, step_wait, close,
     get_attr, set_attr, env_method and env_is_wrapped; everything else is built on those."""
 
@@ -55,30 +56,38 @@ class VecEnv:
         self.metadata = {"render_modes": [m for m in render_modes if m is not None]}
 
     # ------------------------------------------------------------------ the abstract interface
+    @abstractmethod
     def reset(self):
         """Reset every sub-env -> observations (batch first); infos in self.reset_infos."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def step_async(self, actions: np.ndarray) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def step_wait(self):
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def get_attr(self, attr_name: str, indices=None) -> list:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def set_attr(self, attr_name: str, value: Any, indices=None) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def env_method(self, method_name: str, *method_args, indices=None, **method_kwargs) -> list:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def env_is_wrapped(self, wrapper_class, indices=None) -> list[bool]:
-        raise NotImplementedError
+        ...
 
     # ------------------------------------------------------------------ built on it
     def step(self, actions):
