@@ -32,7 +32,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
-from .gradcheck import gradcheck
+from .gradcheck import gradcheck, gradgradcheck
 from .ops import (
     abs,
     add,
@@ -84,7 +84,7 @@ __all__ = [
     "Tensor", "tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled",
     "autograd", "ops", "nn", "optim", "utils", "datasets", "models",
     "zeros", "ones", "zeros_like", "ones_like", "randn", "rand", "arange", "full", "from_numpy", "manual_seed",
-    "as_tensor", "gradcheck", "set_num_threads", "get_num_threads", "save", "load", "CheckpointError",
+    "as_tensor", "gradcheck", "gradgradcheck", "set_num_threads", "get_num_threads", "save", "load", "CheckpointError",
     "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs", "maximum", "minimum", "clip", "clamp",
     "where", "sum", "mean", "max", "min", "var", "std", "logsumexp", "reshape", "transpose", "permute", "expand",
     "concatenate", "cat", "stack", "split", "pad", "flatten", "squeeze", "unsqueeze", "matmul", "relu", "sigmoid",

@@ -44,6 +44,30 @@ placeholder data) whose backward calls the Function's backward once, with every 
 
 Inside corenn, ops may instead build nodes directly with ``Tensor._node(data, parents,
 backward_fn)`` (``ops.common.node``): the same contract without the ``Function`` wrapper.
+
+Gradients of gradients (``grad(..., create_graph=True)``)
+--------------------------------------------------------
+``grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused)`` returns the
+gradients instead of accumulating them, as ``torch.autograd.grad``.  Without ``create_graph`` it runs
+the first-order pass above.  With it, every gradient is a Tensor built from corenn ops, so a loss
+made from it (WGAN-GP's penalty) backpropagates again, to the parameters and to the inputs.  That
+pass calls, per node, the op's *Tensor-level backward*, registered next to the op with
+``@register_tensor_backward(op)``::
+
+    @register_tensor_backward(mul)
+    def _mul_grad(node, g, saved, needs):      # g: Tensor shaped like node
+        a, b = node._parents
+        return sum_to(g * b, a.shape), sum_to(g * a, b.shape)
+
+``node`` is the output (its ``_parents`` the inputs; it may itself be used, e.g. exp's ``g * node``),
+``saved`` the variables the op's first-order closure captured, by name (``saved.axes``; for a
+``Function``, its ``ctx``) and ``needs`` one bool per parent (only parents on a path to ``inputs``).
+The registry is keyed by the function that defines the node's closure (or the Function subclass), and
+the static arguments are read from that closure, so the first-order path creates nothing extra per
+op call and loses no speed.  A node whose op has no Tensor-level backward raises
+``NotImplementedError`` naming the op.  Piecewise-linear ops (relu, leaky_relu, max) multiply by
+constant masks, so an input reached only through such slopes gets no gradient (None), where torch
+returns zeros.  ``Tensor.backward(create_graph=True)`` is refused: ``.grad`` stays an ndarray.
 """
 from __future__ import annotations
 
@@ -258,10 +282,12 @@ class Function:
 
 
 # ---- reverse-mode traversal ------------------------------------------------------------------------
-def toposort(root: Tensor) -> list:
-    """Interior nodes reachable from ``root`` in post-order (inputs first)."""
+def toposort(root) -> list:
+    """Interior nodes reachable from ``root`` (a Tensor or a sequence of them) in post-order (inputs
+    first)."""
     order, seen = [], set()
-    stack = [(root, False)]
+    roots = reversed(root) if isinstance(root, (tuple, list)) else (root,)
+    stack = [(r, False) for r in roots if r._backward is not None]
     while stack:
         node, expanded = stack.pop()
         if expanded:
@@ -290,17 +316,27 @@ def _accumulate_leaf(leaf: Tensor, g: np.ndarray, handed_out: set) -> None:
 
 
 def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None:
-    """Reverse-mode pass from ``root`` seeded with ``grad`` (ndarray of root's shape)."""
+    """Reverse-mode pass from ``root`` seeded with ``grad`` (ndarray of root's shape); every leaf
+    reached accumulates into ``.grad``."""
     handed_out = set()
     if root._backward is None:
         _accumulate_leaf(root, grad, handed_out)
         return
-    order = toposort(root)
-    grads = {id(root): grad}
+    _first_order_pass(toposort(root), {id(root): grad}, retain_graph,
+                      functools.partial(_accumulate_leaf, handed_out=handed_out))
+
+
+def _first_order_pass(order: list, grads: dict, retain_graph: bool, on_leaf: Callable,
+                      on_node: Callable | None = None) -> None:
+    """Run every node of ``order`` (post-order) from the seeds in ``grads`` (id -> ndarray): each
+    leaf's gradients go to ``on_leaf(leaf, g)`` one by one, each node's summed gradient to
+    ``on_node(node, g)`` before its backward runs."""
     for node in reversed(order):
         g = grads.pop(id(node), None)
         if g is None:
             continue
+        if on_node is not None:
+            on_node(node, g)
         parents = node._parents
         parent_grads = node._backward(g)
         try:
@@ -320,7 +356,7 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
             except AttributeError:
                 raise RuntimeError(_shape_error(node, parent_grads, pg)) from None
             if parent._backward is None:
-                _accumulate_leaf(parent, pg, handed_out)
+                on_leaf(parent, pg)
             else:
                 key = id(parent)
                 prev = grads.get(key)
@@ -367,3 +403,11 @@ def _freed(g):
     raise RuntimeError(
         "Trying to backward through the graph a second time; its saved values were "
         "freed. Pass retain_graph=True to the first backward() if you need this.")
+
+
+# corenn.autograd.grad (gradients returned as Tensors, differentiable again with create_graph=True) lives in
+# corenn/higher_order.py, one concept per file; it is re-exported here, where PyTorch users look for it.
+from . import higher_order  # noqa: E402  (imported last: it builds on the names above)
+
+grad = higher_order.grad
+register_tensor_backward = higher_order.register_tensor_backward

@@ -70,21 +70,29 @@ class Tensor:
     def detach(self) -> Tensor:
         return Tensor(self.data)
 
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``."""
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
+                 *, grad: Any = None) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (ndarrays); ``gradient`` (or ``grad=``)
+        seeds a non-scalar tensor.  ``.grad`` stays an ndarray, so ``create_graph=True`` is refused: use
+        ``corenn.autograd.grad(..., create_graph=True)``, which returns the gradients as graph Tensors."""
+        if create_graph:
+            raise NotImplementedError(
+                "backward(create_graph=True): corenn keeps .grad as ndarrays, outside any graph; use "
+                "corenn.autograd.grad(outputs, inputs, create_graph=True) for differentiable gradients")
+        grad = gradient if gradient is not None else grad
         if not self.requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad "
                                "(was it computed under no_grad, or from constants only?)")
         if grad is None:
             if self.data.size != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs, "
-                                   f"got shape {self.data.shape}; pass grad=")
+                                   f"got shape {self.data.shape}; pass gradient=")
             grad = np.ones_like(self.data)
         else:
             grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
             if grad.shape != self.data.shape:
                 raise ValueError(f"grad shape {grad.shape} does not match tensor shape {self.data.shape}")
-        autograd.backward(self, grad, retain_graph)
+        autograd.backward(self, grad, bool(retain_graph))
 
     def zero_grad(self) -> None:
         self.grad = None

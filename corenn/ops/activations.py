@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from . import elementwise as ew
-from .common import as_tensor, node
+from .common import as_tensor, node, register_tensor_backward
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
@@ -161,3 +161,42 @@ def softplus(x, beta=1.0, threshold=20.0):
     linear = z > threshold
     out = np.where(linear, xd, np.logaddexp(0.0, z).astype(xd.dtype, copy=False) / beta)
     return node(out, (x,), lambda g: (np.where(linear, g, g * _sigmoid(z)),))
+
+
+# ---- Tensor-level backwards (create_graph=True), see corenn.autograd ---------------------------------
+@register_tensor_backward(relu)
+def _relu_grad(node, g, saved, needs):
+    return (ew.mul(g, (saved.out > 0).astype(g.dtype)),)
+
+
+@register_tensor_backward(leaky_relu)
+def _leaky_relu_grad(node, g, saved, needs):
+    return (ew.mul(g, np.where(saved.pos, 1.0, saved.negative_slope).astype(g.dtype)),)
+
+
+@register_tensor_backward(elu)
+def _elu_grad(node, g, saved, needs):  # alpha e^x = out + alpha on the negative side
+    return (ew.where(saved.pos, g, ew.mul(g, ew.add(node, saved.alpha))),)
+
+
+@register_tensor_backward(sigmoid)
+def _sigmoid_grad(node, g, saved, needs):
+    return (ew.mul(ew.mul(g, node), ew.rsub(node, 1.0)),)
+
+
+@register_tensor_backward(log_sigmoid)
+def _log_sigmoid_grad(node, g, saved, needs):
+    return (ew.mul(g, sigmoid(ew.neg(node._parents[0]))),)
+
+
+@register_tensor_backward(tanh)
+def _tanh_grad(node, g, saved, needs):
+    return (ew.mul(g, ew.rsub(ew.mul(node, node), 1.0)),)
+
+
+@register_tensor_backward(silu)
+def _silu_grad(node, g, saved, needs):
+    (x,) = node._parents
+    s = sigmoid(x)
+    return (ew.mul(g, ew.mul(s, ew.add(ew.mul(x, ew.rsub(s, 1.0)), 1.0))),)
+

@@ -3,7 +3,7 @@ import numbers
 
 import numpy as np
 
-from ..autograd import unbroadcast  # noqa: F401  (re-exported for the op modules)
+from ..autograd import register_tensor_backward, unbroadcast  # noqa: F401  (re-exported for the op modules)
 from ..tensor import Tensor
 
 node = Tensor._node

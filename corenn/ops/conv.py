@@ -15,10 +15,14 @@ its input gradient is conv2d's forward (im2col of the gradient, then W @ cols).
 
 conv1d and conv_transpose1d run the same code with H = 1.
 """
+from typing import NamedTuple
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .common import as_tensor, node
+from . import movement as mv
+from . import reduce as rd
+from .common import as_tensor, node, register_tensor_backward
 
 
 # --------------------------------------------------------------------------- argument checks
@@ -230,6 +234,20 @@ def _conv_transpose_nd(x, weight, bias, stride, padding, output_padding, dilatio
     return out, backward
 
 
+class _ConvSpec(NamedTuple):
+    """A conv node's arguments in its 4-D (N, C, H, W) form (conv1d: H = 1), for the Tensor-level
+    backward. pads: (top, bottom, left, right) of the input (conv) or cropped off the output
+    (conv_transpose)."""
+    kind: str
+    x4_shape: tuple
+    w4_shape: tuple
+    out4_shape: tuple
+    stride: tuple
+    pads: tuple
+    dilation: tuple
+    groups: int
+
+
 class _Arg:
     """A Tensor argument with its data seen as 4-D (N, C, H, W) (or a weight's 4-D view)."""
     __slots__ = ("tensor", "data", "data4")
@@ -272,14 +290,15 @@ def _run(kind, dims, x, weight, bias, stride, padding, dilation, groups, output_
         if dims == 1:
             pad, opad = (0,) + pad, (0,) + opad
         out, back = _conv_transpose_nd(xa, wa, bias, stride, pad, opad, dilation, groups, fn)
-    out4_shape = out.shape
+        pads = (pad[0], pad[0], pad[1], pad[1])
+    spec = _ConvSpec(kind, x4.shape, w4.shape, out.shape, stride, pads, dilation, groups)
     if dims == 1:
         out = out[:, :, 0, :]
     if unbatched:
         out = out[0]
 
     def backward(g):
-        gx, gw, gb = back(g.reshape(out4_shape))
+        gx, gw, gb = back(g.reshape(spec.out4_shape))
         grads = (None if gx is None else _cast(gx.reshape(xd.shape), xd),
                  None if gw is None else _cast(gw.reshape(wd.shape), wd))
         if bias is None:
@@ -315,3 +334,62 @@ def conv_transpose1d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     """Transposed 1-D convolution as torch.nn.functional.conv_transpose1d: x (N, C_in, L) or
     (C_in, L), weight (C_in, C_out/groups, k)."""
     return _run("conv_transpose", 1, x, weight, bias, stride, padding, dilation, groups, output_padding)
+
+
+# --------------------------------------------------------------------------- Tensor-level backward
+# create_graph=True (see corenn.autograd): the gradients written with conv ops, so they differentiate
+# again. A conv's input gradient is a transposed conv of g, its weight gradient the correlation of
+# the padded input with g: a conv with batch and channels swapped, stride and dilation exchanged.
+def _conv_weight_grad(inp, gout, kernel, stride, pads, dilation, groups):
+    """d/dW of conv(inp, W) for the output gradient ``gout`` (N, C_out, Ho, Wo); inp (N, C, H, W)
+    -> (C_out, C/groups, kH, kW)."""
+    if any(pads):
+        inp = mv.pad(inp, ((0, 0), (0, 0), pads[:2], pads[2:]))
+    cg, cog = inp.shape[1] // groups, gout.shape[1] // groups
+    parts = []
+    for k in range(groups):
+        xi = inp if groups == 1 else mv.getitem(inp, (slice(None), slice(k * cg, (k + 1) * cg)))
+        gi = gout if groups == 1 else mv.getitem(gout, (slice(None), slice(k * cog, (k + 1) * cog)))
+        corr = conv2d(mv.permute(xi, (1, 0, 2, 3)), mv.permute(gi, (1, 0, 2, 3)), stride=dilation,
+                      dilation=stride)  # (C/groups, C_out/groups, >= kH, >= kW)
+        corr = mv.getitem(corr, (slice(None), slice(None), slice(0, kernel[0]), slice(0, kernel[1])))
+        parts.append(mv.permute(corr, (1, 0, 2, 3)))
+    return parts[0] if groups == 1 else mv.concatenate(parts, axis=0)
+
+
+def _crop_or_pad(t, top, h, left, w):
+    """t[:, :, top:top + h, left:left + w], zero-extended at the bottom/right where t is too small."""
+    extra_h, extra_w = max(top + h - t.shape[2], 0), max(left + w - t.shape[3], 0)
+    if extra_h or extra_w:
+        t = mv.pad(t, ((0, 0), (0, 0), (0, extra_h), (0, extra_w)))
+    if t.shape[2:] == (h, w) and top == left == 0:
+        return t
+    return mv.getitem(t, (slice(None), slice(None), slice(top, top + h), slice(left, left + w)))
+
+
+@register_tensor_backward(_run)  # conv1d, conv2d, conv_transpose1d, conv_transpose2d
+def _conv_grad(node, g, saved, needs):
+    spec = saved.spec
+    x, weight = node._parents[:2]
+    x4, w4, g4 = (mv.reshape(x, spec.x4_shape), mv.reshape(weight, spec.w4_shape),
+                  mv.reshape(g, spec.out4_shape))
+    kernel, (pt, pb, pl, pr) = spec.w4_shape[2:], spec.pads
+    (h, w), groups = spec.x4_shape[2:], spec.groups
+    gx = gw = None
+    if spec.kind == "conv":
+        if needs[0]:  # the padded input's gradient is conv_transpose(g), cropped to the input
+            full = conv_transpose2d(g4, w4, stride=spec.stride, groups=groups, dilation=spec.dilation)
+            gx = _crop_or_pad(full, pt, h, pl, w)
+        if needs[1]:
+            gw = _conv_weight_grad(x4, g4, kernel, spec.stride, spec.pads, spec.dilation, groups)
+    else:
+        if needs[0]:  # conv of g with the output's cropped padding restored
+            gx = conv2d(mv.pad(g4, ((0, 0), (0, 0), (pt, pb), (pl, pr))), w4, stride=spec.stride,
+                        dilation=spec.dilation, groups=groups)
+            gx = _crop_or_pad(gx, 0, h, 0, w)
+        if needs[1]:
+            gw = _conv_weight_grad(g4, x4, kernel, spec.stride, spec.pads, spec.dilation, groups)
+    grads = (None if gx is None else mv.reshape(gx, x.shape), None if gw is None else mv.reshape(gw, weight.shape))
+    if len(needs) == 2:
+        return grads
+    return grads + (rd.sum(g4, (0, 2, 3)) if needs[2] else None,)

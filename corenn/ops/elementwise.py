@@ -1,7 +1,8 @@
 """Elementwise ops: arithmetic, exp/log family, comparisons-based selects."""
 import numpy as np
 
-from .common import Tensor, as_tensor, is_scalar, node, unbroadcast
+from . import reduce as rd
+from .common import Tensor, as_tensor, is_scalar, node, register_tensor_backward, unbroadcast
 
 
 def _pair(a, b):
@@ -82,7 +83,7 @@ def pow(a, p):
     if not isinstance(p, Tensor):
         out = ad ** p
         if p == 2.0:
-            return node(out, (a,), lambda g: (g * 2.0 * ad,))
+            return node(out, (a,), lambda g: (g * p * ad,))
         return node(out, (a,), lambda g: (g * p * ad ** (p - 1.0),))
     pd = p.data
     out = ad ** pd
@@ -168,3 +169,107 @@ def clip(a, min=None, max=None):
 def astype(a, dtype):
     src = a.data.dtype
     return node(a.data.astype(dtype), (a,), lambda g: (g.astype(src),))
+
+
+# ---- Tensor-level backwards (create_graph=True): the formulas above written with these ops ----------
+# Each gets the output ``node`` (inputs in ``node._parents``), the gradient Tensor ``g``, what the
+# first-order closure captured (``saved``) and which inputs need a gradient (``needs``).
+def _two(needs, ga, gb):
+    """(ga(), gb()) for the inputs that need them."""
+    return (ga() if needs[0] else None, gb() if needs[1] else None)
+
+
+@register_tensor_backward(add)
+def _add_grad(node, g, saved, needs):
+    if len(node._parents) == 1:
+        return (g,)
+    a, b = node._parents
+    return _two(needs, lambda: rd.sum_to(g, a.shape), lambda: rd.sum_to(g, b.shape))
+
+
+@register_tensor_backward(sub)
+def _sub_grad(node, g, saved, needs):
+    if len(node._parents) == 1:
+        return (g,)
+    a, b = node._parents
+    return _two(needs, lambda: rd.sum_to(g, a.shape), lambda: rd.sum_to(neg(g), b.shape))
+
+
+@register_tensor_backward(rsub)
+@register_tensor_backward(neg)
+def _neg_grad(node, g, saved, needs):
+    return (neg(g),)
+
+
+@register_tensor_backward(mul)
+def _mul_grad(node, g, saved, needs):
+    if len(node._parents) == 1:
+        return (mul(g, saved.b),)
+    a, b = node._parents
+    return _two(needs, lambda: rd.sum_to(mul(g, b), a.shape), lambda: rd.sum_to(mul(g, a), b.shape))
+
+
+@register_tensor_backward(div)
+def _div_grad(node, g, saved, needs):
+    if len(node._parents) == 1:
+        return (mul(g, saved.inv),)
+    a, b = node._parents
+    ga = div(g, b)  # d(a/b) = da / b - (a/b) db / b
+    return _two(needs, lambda: rd.sum_to(ga, a.shape), lambda: rd.sum_to(neg(mul(ga, node)), b.shape))
+
+
+@register_tensor_backward(rdiv)
+def _rdiv_grad(node, g, saved, needs):
+    return (neg(div(mul(g, node), node._parents[0])),)
+
+
+@register_tensor_backward(pow)
+def _pow_grad(node, g, saved, needs):
+    if len(node._parents) == 1:
+        a, p = node._parents[0], saved.p
+        return (mul(g, mul(pow(a, p - 1.0), p)),)
+    a, p = node._parents
+    return _two(needs, lambda: rd.sum_to(mul(g, mul(p, pow(a, sub(p, 1.0)))), a.shape),
+                lambda: rd.sum_to(mul(g, mul(node, log(a))), p.shape))
+
+
+@register_tensor_backward(rpow)
+def _rpow_grad(node, g, saved, needs):
+    return (mul(mul(g, node), saved.logb),)
+
+
+@register_tensor_backward(exp)
+def _exp_grad(node, g, saved, needs):
+    return (mul(g, node),)
+
+
+@register_tensor_backward(log)
+def _log_grad(node, g, saved, needs):
+    return (div(g, node._parents[0]),)
+
+
+@register_tensor_backward(sqrt)
+def _sqrt_grad(node, g, saved, needs):
+    return (div(mul(g, 0.5), node),)
+
+
+@register_tensor_backward(abs)
+def _abs_grad(node, g, saved, needs):
+    return (mul(g, np.sign(saved.ad).astype(g.dtype, copy=False)),)
+
+
+@register_tensor_backward(_select)  # maximum, minimum, where
+def _select_grad(node, g, saved, needs):
+    take_a, zero = saved.take_a, np.zeros((), g.dtype)
+    return _two(needs, lambda: rd.sum_to(where(take_a, g, zero), saved.sa),
+                lambda: rd.sum_to(where(take_a, zero, g), saved.sb))
+
+
+@register_tensor_backward(clip)
+def _clip_grad(node, g, saved, needs):
+    return (mul(g, saved.inside.astype(g.dtype)),)
+
+
+@register_tensor_backward(astype)
+def _astype_grad(node, g, saved, needs):
+    return (astype(g, saved.src),)

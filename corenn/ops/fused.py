@@ -1,7 +1,9 @@
 """Fused ops for hot paths: softmax-cross-entropy and mean/variance normalisation."""
 import numpy as np
 
-from .common import Tensor, as_tensor, node, norm_axis
+from . import elementwise as ew
+from . import reduce as rd
+from .common import Tensor, as_tensor, node, norm_axis, register_tensor_backward
 
 
 def _reduce(loss, reduction, count=None):
@@ -79,3 +81,25 @@ def normalize(x, axis, eps=1e-5):
         gxm = (g * xhat).mean(axis=axes, keepdims=True)
         return (rstd * (g - gm - xhat * gxm),)
     return node(xhat, (x,), backward), mu, var
+
+
+# ---- Tensor-level backward of normalize (create_graph=True), see corenn.autograd ----------------------
+def _rsqrt_shifted(var, rstd):
+    """(var + eps) ** -1/2 as a node of ``var`` (a Tensor), given its value ``rstd``: the gradient
+    -rstd^3 / 2 needs no eps."""
+    return node(rstd, (var,), lambda g: (g * (-0.5 * rstd ** 3),))
+
+
+@register_tensor_backward(_rsqrt_shifted)
+def _rsqrt_shifted_grad(node, g, saved, needs):
+    return (ew.mul(g, ew.mul(ew.pow(node, 3.0), -0.5)),)
+
+
+@register_tensor_backward(normalize)
+def _normalize_grad(node, g, saved, needs):
+    (x,), axes = node._parents, saved.axes
+    centered = ew.sub(x, rd.mean(x, axes, keepdims=True))
+    rstd = _rsqrt_shifted(rd.mean(ew.mul(centered, centered), axes, keepdims=True), saved.rstd)
+    gm = rd.mean(g, axes, keepdims=True)
+    gxm = rd.mean(ew.mul(g, node), axes, keepdims=True)
+    return (ew.mul(rstd, ew.sub(ew.sub(g, gm), ew.mul(node, gxm))),)

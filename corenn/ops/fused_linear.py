@@ -12,7 +12,11 @@ import math
 
 import numpy as np
 
-from .common import as_tensor, node, unbroadcast
+from . import elementwise as ew
+from . import linalg
+from . import movement as mv
+from . import reduce as rd
+from .common import as_tensor, node, register_tensor_backward, unbroadcast
 
 FUSED_ACTIVATIONS = ("relu", "tanh", None)
 
@@ -95,3 +99,27 @@ def take_min(x, axis=0):
         return (chosen * np.expand_dims(g, axis),)
 
     return node(out, (x,), backward)
+
+
+# ---- Tensor-level backwards (create_graph=True), see corenn.autograd ---------------------------------
+@register_tensor_backward(fused_linear)
+def _fused_linear_grad(node, g, saved, needs):
+    x, weight, bias = node._parents
+    if saved.activation == "relu":
+        g = ew.mul(g, (node.data > 0.0).astype(g.dtype))
+    elif saved.activation == "tanh":
+        g = ew.mul(g, ew.rsub(ew.mul(node, node), 1.0))
+    gx = gw = gb = None
+    if needs[0]:
+        gx = linalg.matmul(g, mv.swapaxes(weight, -1, -2))
+        gx = rd.sum(gx, 0) if gx.ndim > x.ndim else gx  # input shared by all members
+    if needs[1]:
+        gw = rd.sum_to(linalg.matmul(mv.swapaxes(x, -1, -2), g), weight.shape)
+    if needs[2]:
+        gb = rd.sum_to(g, bias.shape)
+    return gx, gw, gb
+
+
+@register_tensor_backward(take_min)
+def _take_min_grad(node, g, saved, needs):
+    return (ew.mul(mv.unsqueeze(g, saved.axis), saved.chosen.astype(g.dtype)),)

@@ -1,7 +1,9 @@
 """Matrix products: batched matmul and the fused linear layer."""
 import numpy as np
 
-from .common import as_tensor, node, unbroadcast
+from . import movement as mv
+from . import reduce as rd
+from .common import as_tensor, node, register_tensor_backward, unbroadcast
 
 
 def matmul(a, b):
@@ -56,3 +58,30 @@ def linear(x, weight, bias=None):
             return gx, gw
         return gx, gw, (g2.sum(axis=0) if bias.requires_grad else None)
     return node(out, parents, backward)
+
+
+# ---- Tensor-level backwards (create_graph=True), see corenn.autograd ---------------------------------
+@register_tensor_backward(matmul)
+def _matmul_grad(node, g, saved, needs):
+    a, b = node._parents
+    a2 = mv.reshape(a, (1, -1)) if a.ndim == 1 else a  # 1-D operands as a row / a column
+    b2 = mv.reshape(b, (-1, 1)) if b.ndim == 1 else b
+    shape = g.shape + (1,) if b.ndim == 1 else g.shape
+    if a.ndim == 1:
+        shape = shape[:-1] + (1,) + shape[-1:]
+    g2 = mv.reshape(g, shape)
+    ga = gb = None
+    if needs[0]:
+        ga = mv.reshape(rd.sum_to(matmul(g2, mv.swapaxes(b2, -1, -2)), a2.shape), a.shape)
+    if needs[1]:
+        gb = mv.reshape(rd.sum_to(matmul(mv.swapaxes(a2, -1, -2), g2), b2.shape), b.shape)
+    return ga, gb
+
+
+@register_tensor_backward(linear)
+def _linear_grad(node, g, saved, needs):
+    x, weight = node._parents[:2]
+    g2 = mv.reshape(g, (-1, g.shape[-1]))
+    grads = (matmul(g, weight) if needs[0] else None,
+             matmul(mv.transpose(g2), mv.reshape(x, (-1, x.shape[-1]))) if needs[1] else None)
+    return grads if len(needs) == 2 else grads + (rd.sum(g2, 0) if needs[2] else None,)

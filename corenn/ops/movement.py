@@ -1,7 +1,8 @@
 """Shape and indexing ops: views, gathers, joins and splits."""
 import numpy as np
 
-from .common import Tensor, as_tensor, node, unbroadcast
+from . import reduce as rd
+from .common import Tensor, as_tensor, node, register_tensor_backward, unbroadcast
 
 
 def _shape_arg(shape):
@@ -146,3 +147,66 @@ def pad(x, pad_width, value=0.0):
     out = np.pad(x.data, pw, mode="constant", constant_values=value)
     inner = tuple(slice(b, out.shape[i] - a) for i, (b, a) in enumerate(pw))
     return node(out, (x,), lambda g: (g[inner],))
+
+
+def _scatter(g, idx, shape, advanced):
+    """The adjoint of ``getitem``: zeros of ``shape`` with ``g`` added at ``idx`` (Tensor-level
+    backward of getitem, and getitem is its own)."""
+    full = np.zeros(shape, dtype=g.dtype)
+    if advanced:
+        np.add.at(full, idx, g.data)
+    else:
+        full[idx] = g.data
+    return node(full, (g,), lambda gg: (gg[idx],))
+
+
+# ---- Tensor-level backwards (create_graph=True), see corenn.autograd ---------------------------------
+@register_tensor_backward(reshape)
+@register_tensor_backward(squeeze)
+@register_tensor_backward(unsqueeze)
+def _reshape_grad(node, g, saved, needs):
+    return (reshape(g, saved.src),)
+
+
+@register_tensor_backward(permute)
+def _permute_grad(node, g, saved, needs):
+    return (permute(g, saved.inverse),)
+
+
+@register_tensor_backward(swapaxes)
+def _swapaxes_grad(node, g, saved, needs):
+    return (swapaxes(g, saved.a, saved.b),)
+
+
+@register_tensor_backward(expand)
+def _expand_grad(node, g, saved, needs):
+    return (rd.sum_to(g, saved.src),)
+
+
+@register_tensor_backward(getitem)
+def _getitem_grad(node, g, saved, needs):
+    return (_scatter(g, saved.idx, saved.xd.shape, saved.advanced),)
+
+
+@register_tensor_backward(_scatter)
+def _scatter_grad(node, g, saved, needs):
+    return (getitem(g, saved.idx),)
+
+
+@register_tensor_backward(concatenate)
+def _concatenate_grad(node, g, saved, needs):
+    axis, starts = saved.axis % g.ndim, (0, *saved.bounds)
+    lead = (slice(None),) * axis
+    return tuple(getitem(g, lead + (slice(s, s + t.shape[axis]),)) if need else None
+                 for s, t, need in zip(starts, node._parents, needs))
+
+
+@register_tensor_backward(stack)
+def _stack_grad(node, g, saved, needs):
+    lead = (slice(None),) * (saved.axis % g.ndim)
+    return tuple(getitem(g, lead + (i,)) if need else None for i, need in enumerate(needs))
+
+
+@register_tensor_backward(pad)
+def _pad_grad(node, g, saved, needs):
+    return (getitem(g, saved.inner),)

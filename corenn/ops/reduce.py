@@ -9,7 +9,9 @@ import numpy as np
 
 from ..autograd import Function
 from ..utils import math_utils
-from .common import expand_reduced, node, norm_axis
+from . import elementwise as ew
+from . import movement as mv
+from .common import expand_reduced, node, norm_axis, register_tensor_backward
 
 
 def sum(x, axis=None, keepdims=False):
@@ -119,3 +121,61 @@ def log_softmax(x, axis=-1):
         return (g - np.exp(out) * g.sum(axis=axis, keepdims=True),)
     return node(out, (x,), backward)
 
+
+
+# ---- Tensor-level backwards (create_graph=True), see corenn.autograd ---------------------------------
+def sum_to(x, shape):
+    """``unbroadcast`` on Tensors: sum ``x`` (a broadcast of ``shape``) down to ``shape``."""
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
+    return mv.reshape(sum(x, axes, keepdims=True), shape)
+
+
+def _keep(g, shape, axes, keepdims):
+    """A reduced gradient with the reduced axes kept as size 1 (broadcasts against the input)."""
+    return g if keepdims else mv.reshape(g, tuple(1 if i in axes else n for i, n in enumerate(shape)))
+
+
+@register_tensor_backward(sum)
+def _sum_grad(node, g, saved, needs):
+    return (mv.expand(_keep(g, saved.shape, saved.axes, saved.keepdims), saved.shape),)
+
+
+@register_tensor_backward(mean)
+def _mean_grad(node, g, saved, needs):
+    return (mv.expand(_keep(ew.mul(g, saved.inv), saved.shape, saved.axes, saved.keepdims), saved.shape),)
+
+
+@register_tensor_backward(_extreme)  # max, min: ties share the gradient
+def _extreme_grad(node, g, saved, needs):
+    mask = saved.xd == saved.out_k
+    share = (mask / mask.sum(axis=saved.axes, keepdims=True)).astype(g.dtype)
+    return (ew.mul(_keep(g, saved.xd.shape, saved.axes, saved.keepdims), share),)
+
+
+@register_tensor_backward(var)
+def _var_grad(node, g, saved, needs):
+    (x,) = node._parents
+    centered = ew.sub(x, mean(x, saved.axes, keepdims=True))
+    return (ew.mul(_keep(g, x.shape, saved.axes, saved.keepdims), ew.mul(centered, saved.scale)),)
+
+
+@register_tensor_backward(logsumexp)
+def _logsumexp_grad(node, g, saved, needs):
+    (x,) = node._parents
+    lse = _keep(node, x.shape, saved.axes, saved.keepdims)
+    return (ew.mul(_keep(g, x.shape, saved.axes, saved.keepdims), ew.exp(ew.sub(x, lse))),)
+
+
+@register_tensor_backward(Softmax)
+def _softmax_grad(node, g, ctx, needs):
+    go = ew.mul(g, node)
+    return (ew.sub(go, ew.mul(node, sum(go, ctx.axis, keepdims=True))),)
+
+
+@register_tensor_backward(log_softmax)
+def _log_softmax_grad(node, g, saved, needs):
+    return (ew.sub(g, ew.mul(ew.exp(node), sum(g, saved.axis, keepdims=True))),)
