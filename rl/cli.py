@@ -4,6 +4,8 @@
     python -m rl enjoy --algo ppo --env CartPole-v1 --gif cartpole.gif
     python -m rl eval  --algo ppo --env CartPole-v1 --n-episodes 20
     python -m rl plot  --algo ppo --env CartPole-v1 -o cartpole.png   # learning curves (rl.cli_plot)
+    python -m rl benchmark --algos sac,td3 --envs Pendulum-v1 --seeds 3   # seeds on Ray (rl.cli_benchmark)
+    python -m rl tune --algo ppo --env CartPole-v1 --n-trials 20           # Optuna (rl.cli_tune)
 
 Runs live in {log-folder}/{algo}/{env}_{N}/ with {env}.npz (final model), best_model.npz,
 rl_model_{steps}_steps.npz checkpoints, config.yml, {i}.monitor.csv and, unless -tb is given, TensorBoard logs.
@@ -22,6 +24,7 @@ import sys
 import gymnasium as gym
 import numpy as np
 
+from rl.cli_benchmark import add_benchmark_parser, cmd_benchmark
 from rl.cli_checks import (
     SEED,
     ArgumentParser,
@@ -37,6 +40,8 @@ from rl.cli_checks import (
     make_env_checked,
     parse_env_kwargs,
 )
+from rl.cli_collect import add_collect_parser, cmd_collect
+from rl.cli_offline import DEMONSTRATION_ALGOS, OFFLINE_ALGOS, add_demonstrations, cmd_train_offline
 from rl.cli_plot import add_plot_parser, cmd_plot
 from rl.cli_runs import (
     MonitorFiles,
@@ -48,6 +53,7 @@ from rl.cli_runs import (
     run_folder,
     safe_env_name,
 )
+from rl.cli_tune import add_tune_parser, cmd_tune
 from rl.hyperparams import HyperparameterError, ResolvedHyperparams, available_algos, parse_params, resolve
 from rl.pretrained import agent_sources, load_pretrained, source_title
 
@@ -133,11 +139,14 @@ def _train_tabular(args, algo_cls, hp: ResolvedHyperparams, resolve_with, overri
 def _resolver(args, algo_cls):
     """resolve_with(overrides, n_envs) -> ResolvedHyperparams for this command line."""
     n_timesteps = args.n_timesteps if args.n_timesteps > 0 else None
-    return lambda overrides, n_envs: resolve(args.algo, args.env, overrides, algo_cls=algo_cls,
-                                             n_timesteps=n_timesteps, n_envs=n_envs)
+    return lambda overrides, n_envs: resolve(args.algo, args.env, overrides, algo_cls=algo_cls, n_timesteps=n_timesteps,
+                                             n_envs=n_envs, conf_file=getattr(args, "conf_file", None))
 
 
 def cmd_train(args, algos) -> int:
+    if args.algo in OFFLINE_ALGOS or (getattr(args, "dataset", None) is not None
+                                      and args.algo not in DEMONSTRATION_ALGOS):  # offline (bc, cql): from a dataset
+        return cmd_train_offline(args)
     from rl.core.callbacks import CheckpointCallback, EvalCallback
     from rl.core.vec_env import make_vec_env
 
@@ -147,6 +156,7 @@ def cmd_train(args, algos) -> int:
     if args.tensorboard_log is not None:
         check_writable_folder(args.tensorboard_log, "-tb")
     overrides = parse_params(args.params)
+    add_demonstrations(args, overrides)  # gail: --dataset is its expert data
     raw = {item.partition(":")[0].strip(): item for item in args.params}
     check_reserved_params(overrides)
     resolve_with = _resolver(args, algo_cls)
@@ -345,7 +355,7 @@ def subcommand_parser(name: str) -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(prog="python -m rl", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", metavar="{train,enjoy,eval,plot,zoo}")
+    sub = parser.add_subparsers(dest="command", metavar="{train,enjoy,eval,plot,collect,benchmark,tune,zoo}")
 
     train = sub.add_parser("train", help="train an agent with YAML defaults")
     train.add_argument("--algo", required=True, help=f"algorithm ({', '.join(available_algos())})")
@@ -355,6 +365,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=SEED, default=None)
     train.add_argument("-params", "--hyperparams", dest="params", nargs="+", default=[], metavar="KEY:VALUE",
                        help="override hyperparameters, e.g. -params n_steps:64 learning_rate:lin_1e-3")
+    train.add_argument("-conf", "--conf-file", default=None, metavar="YAML", help="hyperparameters from this file "
+                       "(env id -> entry, e.g. the best.yml of python -m rl tune) instead of rl/hyperparams/{algo}.yml")
     train.add_argument("-tb", "--tensorboard-log", default=None,
                        help="TensorBoard root (default: inside the run folder)")
     train.add_argument("-f", "--log-folder", default="logs")
@@ -368,6 +380,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--progress", action="store_true", help="show a progress bar")
     train.add_argument("--n-envs", type=int_arg(1), default=None, help="override n_envs from the YAML")
     train.add_argument("-v", "--verbose", type=int_arg(0, 2), default=1)
+    train.add_argument("--dataset", default=None, metavar="ID|PATH",
+                       help="offline algorithms (bc, cql): a Minari dataset id or folder (python -m rl collect); "
+                       "gail: the expert demonstrations")
 
     enjoy = sub.add_parser("enjoy", help="watch a trained agent (or record a GIF)")
     _add_model_args(enjoy)
@@ -383,6 +398,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--n-episodes", type=int_arg(1), default=10)
 
     add_plot_parser(sub)
+    add_collect_parser(sub)
+    add_benchmark_parser(sub)
+    add_tune_parser(sub)
     sub.add_parser("zoo", help="list the pretrained agents (of agents_zoo and any other installed agent source)")
     return parser
 
@@ -394,7 +412,9 @@ def main(argv=None, algos=None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, or a one-line usage error (exit status 2)
         return 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 2
-    commands = {"train": cmd_train, "enjoy": cmd_enjoy, "eval": cmd_eval, "plot": cmd_plot, "zoo": cmd_zoo}
+    commands = {"train": cmd_train, "enjoy": cmd_enjoy, "eval": cmd_eval, "plot": cmd_plot, "zoo": cmd_zoo,
+                "benchmark": cmd_benchmark, "tune": cmd_tune}
+    commands["collect"] = cmd_collect  # python -m rl collect (rl.cli_collect)
     if args.command is None:
         parser.print_help()
         return 2

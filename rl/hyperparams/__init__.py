@@ -7,6 +7,7 @@ files: reading the YAML files; parsing: the safe reader of their Python-looking 
 executed); resolution: `resolve`, which turns an entry into checked constructor arguments.
 """
 
+from .conf_file import load_conf_file
 from .files import HYPERPARAMS_DIR, available_algos, load_hyperparams, read_yaml
 from .parsing import (
     ACTIVATIONS,
@@ -32,4 +33,4 @@ from .resolution import (
 __all__ = ["HYPERPARAMS_DIR", "HyperparameterError", "available_algos", "read_yaml", "load_hyperparams",
            "parse_literal", "parse_cli_value", "parse_params", "resolve_name", "check_schedule",
            "preprocess_hyperparams", "accepted_kwargs", "check_kwargs", "make_action_noise", "resolve",
-           "ResolvedHyperparams", "takes_policy", "ACTIVATIONS", "OPTIMIZERS", "UNSUPPORTED_KEYS"]
+           "ResolvedHyperparams", "takes_policy", "load_conf_file", "ACTIVATIONS", "OPTIMIZERS", "UNSUPPORTED_KEYS"]

@@ -15,6 +15,7 @@ import numpy as np
 
 from rl.core.replay_buffer import resolve_replay_buffer_class
 
+from .conf_file import load_conf_file
 from .files import load_hyperparams
 from .parsing import HyperparameterError, parse_literal, parse_params
 
@@ -43,17 +44,19 @@ def takes_policy(algo_cls) -> bool:
 
 def resolve(algo: str, env_id: str, overrides=None, *, algo_cls=None, n_timesteps: int | None = None,
             n_envs: int | None = None, observation_space: gym.Space | None = None,
-            action_space: gym.Space | None = None) -> ResolvedHyperparams:
+            action_space: gym.Space | None = None, conf_file: str | None = None) -> ResolvedHyperparams:
     """The `algo` YAML entry for `env_id` (else its 'default' entry) updated with `overrides`.
 
     `overrides` is a dict or `-params` style ['key:value', ...]; `n_timesteps` and `n_envs`, when
     given, win over both. `algo_cls` defaults to rl.ALGOS[algo]; its YAML file is {algo}.yml, else
     {class name}.yml, else none (the algorithm's defaults, entry "none"). The env's spaces, needed
     for action noise and for MultiInputPolicy on Dict observations, are read from one gym.make(env_id)
-    unless given. Raises HyperparameterError for anything the algorithm cannot take.
+    unless given. `conf_file`, a YAML path, replaces the algorithm's file (rl.hyperparams.conf_file).
+    Raises HyperparameterError for anything the algorithm cannot take.
     """
     algo_cls = _algo_class(algo) if algo_cls is None else algo_cls
-    hyperparams, entry = _yaml_entry(algo, algo_cls, env_id)
+    hyperparams, entry = (_yaml_entry(algo, algo_cls, env_id) if conf_file is None
+                          else load_conf_file(conf_file, env_id))
     hyperparams.update(dict(overrides) if isinstance(overrides, Mapping) else parse_params(overrides))
     tabular = not takes_policy(algo_cls)
     yaml_steps = hyperparams.pop("n_timesteps", 1e5 if tabular else 1e6)
