@@ -5,14 +5,17 @@
 
 `ALGOS` maps lower-case names ("ppo", "a2c", ...; each class's algo_name lower-cased, plus
 "q_learning", "double_dqn" and rl-zoo3's "ppo_lstm" for RecurrentPPO) to classes for the CLI, checkpoints
-and benchmarks.
+and benchmarks. BC and CQL learn offline from datasets (`rl.data`), GAIL from expert demonstrations.
 """
 
+from .bc import BC
 from .core import callbacks
 from .core.evaluation import evaluate_policy
 from .core.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
 from .core.sb3_vec_env.env_util import make_vec_env  # SB3's: a DummyVecEnv (Gymnasium's: rl.core.vec_env)
 from .core.schedules import get_schedule_fn, linear_schedule
+from .cql import CQL
+from .gail import GAIL
 from .multi_goal import HerReplayBuffer
 from .off_policy_actor_critic import DDPG, SAC, TD3
 from .policy_gradient import A2C, PPO, REINFORCE
@@ -22,8 +25,11 @@ from .value_based import DQN, DoubleDQN
 
 ALGOS = {"ppo": PPO, "a2c": A2C, "reinforce": REINFORCE, "qlearning": QLearning, "q_learning": QLearning,
          "value_iteration": ValueIteration, "dqn": DQN, "doubledqn": DoubleDQN, "ddpg": DDPG, "td3": TD3, "sac": SAC,
-         "double_dqn": DoubleDQN, "recurrentppo": RecurrentPPO, "ppo_lstm": RecurrentPPO}
+         "double_dqn": DoubleDQN, "recurrentppo": RecurrentPPO, "ppo_lstm": RecurrentPPO,
+         # offline and imitation learning
+         "bc": BC, "cql": CQL, "gail": GAIL}
+# model-based (rl/model_based): ALGOS["mbpo"] = MBPO goes here
 
 __all__ = ["PPO", "A2C", "REINFORCE", "QLearning", "ValueIteration", "DQN", "DoubleDQN", "DDPG", "TD3", "SAC",
-           "RecurrentPPO", "HerReplayBuffer", "evaluate_policy", "make_vec_env", "callbacks", "get_schedule_fn",
-           "linear_schedule", "NormalActionNoise", "OrnsteinUhlenbeckActionNoise", "ALGOS"]
+           "RecurrentPPO", "BC", "CQL", "GAIL", "HerReplayBuffer", "evaluate_policy", "make_vec_env", "callbacks",
+           "get_schedule_fn", "linear_schedule", "NormalActionNoise", "OrnsteinUhlenbeckActionNoise", "ALGOS"]

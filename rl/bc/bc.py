@@ -34,7 +34,7 @@ from ..core.checkpoint_schema import _policy_kwargs as validate_policy_kwargs
 from ..core.checkpoint_tensors import check_module_state, check_optimizer_state
 from ..core.logger import configure_logger
 from ..core.schedules import schedule_from_json
-from ..core.validation import check_finite_scalar, check_value
+from ..core.validation import check_finite_scalar, check_hyperparameters, check_value, constructor_args
 from ..data.flat_view import FlatDataset, flat_view
 from ..data.minari_format import OfflineDataset, load_dataset
 from .policies import BCPolicy
@@ -92,10 +92,7 @@ class BC(BaseAlgorithm):
                  policy_kwargs: dict | None = None, stats_window_size: int = 100, tensorboard_log: str | None = None,
                  verbose: int = 0, device: str = "auto", seed: int | None = None, blas_num_threads: int | None = 1,
                  _init_setup_model: bool = True):
-        check_value("batch_size", batch_size)
-        check_value("learning_rate", learning_rate)
-        if loss not in LOSSES:
-            raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+        check_hyperparameters("BC", constructor_args(locals()))
         self.dataset = _as_flat(dataset)
         super().__init__(policy, env, learning_rate, policy_kwargs=policy_kwargs, stats_window_size=stats_window_size,
                          tensorboard_log=tensorboard_log, verbose=verbose, device=device, seed=seed,

@@ -33,9 +33,10 @@ class Rule(NamedTuple):
     """What one hyperparameter accepts.
 
     kind: int, float, bool, str, dict, path, schedule (a number, 'lin_X', a schedule's JSON or a
-    callable; its initial value is range-checked), any, none, or a special kind: train_freq,
-    action_noise, ent_coef, target_entropy, replay_buffer_class, normalize. low/high are inclusive
-    unless open_low/open_high; `optional` accepts None; `also` lists other accepted values; `why`
+    callable; its initial value is range-checked), any, none, choice (one of `also`), or a special kind:
+    train_freq, action_noise, ent_coef, target_entropy, replay_buffer_class, normalize, dataset (an
+    offline dataset: an id or folder, or a loaded `rl.data` dataset), net_arch (a list of layer widths).
+    low/high are inclusive unless open_low/open_high; `optional` accepts None; `also` lists other accepted values; `why`
     is added to the error.
     """
 
@@ -98,6 +99,17 @@ RULES: dict[str, Rule] = {
     # tabular
     "theta": _POSITIVE,
     "max_iterations": Rule("int", 1, 1_000_000_000),
+    # offline data and imitation (rl/bc, rl/cql, rl/gail)
+    "dataset": Rule("dataset", optional=True), "demonstrations": Rule("dataset", optional=True),
+    "loss": Rule("choice", also=("auto", "mse", "nll")),
+    "policy_learning_rate": _POSITIVE,
+    "n_action_samples": Rule("int", 1, 1000, why="each sampled action is one more critic pass per state"),
+    "cql_alpha": _NON_NEGATIVE, "cql_temperature": _POSITIVE, "target_action_gap": Rule("float"),
+    "importance_sampling": _BOOL, "lagrange": _BOOL, "backup_entropy": _BOOL,
+    "bc_steps": Rule("int", 0, MAX_COUNT), "bc_warm_start": Rule("int", 0, MAX_COUNT),
+    "demo_batch_size": Rule("int", 1, MAX_BATCH_SIZE, why="a batch is held in memory at once"),
+    "n_disc_updates": Rule("int", 0, 10_000), "disc_learning_rate": _POSITIVE,
+    "discriminator_net_arch": Rule("net_arch"),
     # HerReplayBuffer (replay_buffer_kwargs)
     "n_sampled_goal": Rule("int", 0, 1000), "copy_info_dict": _BOOL, "handle_timeout_termination": _BOOL,
 }
@@ -118,6 +130,7 @@ OVERRIDES: dict[str, dict[str, Rule]] = {
     "QLearning": {"learning_rate": Rule("float", 0, 1, open_low=True)},
 }
 OVERRIDES["DoubleDQN"] = OVERRIDES["DQN"]
+OVERRIDES["CQL"] = OVERRIDES["SAC"]
 
 _BASE = ("learning_rate", "policy_kwargs", "stats_window_size", "tensorboard_log", "verbose", "seed", "device",
          "normalize", "n_envs", "blas_num_threads")
@@ -146,11 +159,23 @@ ALGORITHM_PARAMS: dict[str, tuple] = {
                   "exploration_fraction", "seed", "verbose"),
     "ValueIteration": ("gamma", "theta", "max_iterations"),
 }
+# offline and imitation learning. BC and CQL learn from `dataset`; GAIL is PPO with a discriminator's reward
+_OFFLINE = ("learning_rate", "policy_kwargs", "stats_window_size", "tensorboard_log", "verbose", "seed", "device",
+            "blas_num_threads", "dataset")
+ALGORITHM_PARAMS["BC"] = _OFFLINE + ("batch_size", "loss")
+ALGORITHM_PARAMS["CQL"] = _OFFLINE + ("normalize", "n_envs", "policy_learning_rate", "batch_size", "tau", "gamma",
+                                      "ent_coef", "target_update_interval", "target_entropy", "n_action_samples",
+                                      "cql_alpha", "cql_temperature", "importance_sampling", "lagrange",
+                                      "target_action_gap", "backup_entropy", "bc_steps")
+ALGORITHM_PARAMS["GAIL"] = ALGORITHM_PARAMS["PPO"] + ("demonstrations", "demo_batch_size", "n_disc_updates",
+                                                      "disc_learning_rate", "discriminator_net_arch", "bc_warm_start")
+# (MBPO, rl/model_based: its ALGORITHM_PARAMS / RULES lines go here)
 # sb3-contrib's RecurrentPPO: PPO's arguments without the custom rollout buffer ones
 ALGORITHM_PARAMS["RecurrentPPO"] = tuple(p for p in ALGORITHM_PARAMS["PPO"]
                                          if p not in ("rollout_buffer_class", "rollout_buffer_kwargs"))
 _CANONICAL = {name.lower(): name for name in ALGORITHM_PARAMS}
-_ON_POLICY = ("OnPolicyAlgorithm", "PPO", "A2C", "REINFORCE", "RecurrentPPO")
+_ON_POLICY = ("OnPolicyAlgorithm", "PPO", "A2C", "REINFORCE", "RecurrentPPO", "GAIL")
+MAX_NET_WIDTH, MAX_NET_DEPTH = 4096, 8
 
 
 # ---------------------------------------------------------------------------------- hyperparameters
@@ -282,6 +307,14 @@ def _check_ent_coef(name: str, value) -> None:
                      f"got {_shown(value)}")
 
 
+def _check_dataset(name: str, value) -> None:
+    """A dataset id or folder (str / PathLike), or a loaded one (rl.data's OfflineDataset or FlatDataset)."""
+    loaded = hasattr(value, "episodes") or (hasattr(value, "observations") and hasattr(value, "sample"))
+    if not (isinstance(value, (str, os.PathLike)) or loaded):
+        raise ValueError(f"{name} must be a dataset id, a dataset folder, an OfflineDataset or a FlatDataset "
+                         f"(rl.data), or None, got {type(value).__name__}")
+
+
 def check_value(name: str, value, rule: Rule | None = None) -> None:
     """ValueError unless `value` fits `rule` (default: RULES[name])."""
     rule = RULES[name] if rule is None else rule
@@ -322,6 +355,17 @@ def check_value(name: str, value, rule: Rule | None = None) -> None:
         resolve_replay_buffer_class(value)  # a class, or the name of a registered one
     elif kind == "none":
         raise ValueError(f"{name} must be None ({rule.why}), got {_shown(value)}")
+    elif kind == "choice":
+        if not isinstance(value, str) or value not in rule.also:
+            raise ValueError(f"{name} must be one of {', '.join(map(repr, rule.also))}, got {_shown(value)}")
+    elif kind == "dataset":
+        _check_dataset(name, value)
+    elif kind == "net_arch":
+        if not isinstance(value, (list, tuple)) or not 1 <= len(value) <= MAX_NET_DEPTH or not all(
+                isinstance(w, numbers.Integral) and not isinstance(w, bool) and 1 <= w <= MAX_NET_WIDTH
+                for w in value):
+            raise ValueError(f"{name} must be a list of 1 to {MAX_NET_DEPTH} layer widths in [1, {MAX_NET_WIDTH}], "
+                             f"got {_shown(value)}")
 
 
 def check_rollout_size(n_steps: int, n_envs: int, normalize_advantage: bool = False) -> None:
@@ -352,10 +396,14 @@ def check_hyperparameters(algo_name: str, params: dict) -> None:
                              f"{', '.join(sorted(accepted))}")
         check_value(name, value, overrides.get(name))
     # rules between two values
-    normalized = algo in ("PPO", "RecurrentPPO") and bool(params.get("normalize_advantage", False))
+    normalized = algo in ("PPO", "RecurrentPPO", "GAIL") and bool(params.get("normalize_advantage", False))
     if normalized and params.get("batch_size", 2) <= 1:
         raise ValueError(f"batch_size must be > 1 when normalize_advantage=True (advantages are normalised "
                          f"per minibatch, as SB3 requires), got {params['batch_size']}")
+    gap = params.get("target_action_gap")
+    if algo == "CQL" and params.get("lagrange") is True and _is_number(gap) and gap < 0:
+        raise ValueError(f"lagrange=True tunes alpha' towards target_action_gap, which must then be >= 0 (the "
+                         f"CQL paper uses 5 or 10), got {_shown(gap)}")
     if algo in _ON_POLICY and "n_steps" in params and "n_envs" in params:
         check_rollout_size(params["n_steps"], params["n_envs"], normalized)
 

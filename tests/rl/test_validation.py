@@ -22,7 +22,8 @@ from rl.tabular import QLearning, ValueIteration
 NAN, INF = float("nan"), float("inf")
 CLASSES = sorted(set(rl.ALGOS.values()), key=lambda cls: cls.__name__)
 POLICY_ALGOS = [cls for cls in CLASSES if "policy" in inspect.signature(cls).parameters]
-ENV = {"DDPG": "Pendulum-v1", "TD3": "Pendulum-v1", "SAC": "Pendulum-v1"}
+ENV = {"DDPG": "Pendulum-v1", "TD3": "Pendulum-v1", "SAC": "Pendulum-v1", "CQL": "Pendulum-v1"}
+NO_ENV_ARGS = ("BC",)  # offline without gamma, normalize or n_envs: COMMON_BAD's other cases still apply
 
 
 def build(cls, **kwargs):
@@ -131,9 +132,30 @@ SPECIFIC_BAD = {
                        (dict(theta=0.0), "theta must be a finite number > 0, got 0.0"),
                        (dict(max_iterations=0), "max_iterations must be an int in [1, 1,000,000,000], got 0")],
 }
+SPECIFIC_BAD["BC"] = [(dict(loss="huber"), "loss must be one of 'auto', 'mse', 'nll', got str 'huber'"),
+                      (dict(batch_size=0), "batch_size must be an int in [1, 1,000,000]"),
+                      (dict(learning_rate=0.0), "learning_rate must be a finite number > 0"),
+                      (dict(dataset=42), "dataset must be a dataset id, a dataset folder")]
+SPECIFIC_BAD["CQL"] = [(dict(n_action_samples=0), "n_action_samples must be an int in [1, 1000]"),
+                       (dict(cql_alpha=-1.0), "cql_alpha must be a finite number >= 0, got -1.0"),
+                       (dict(cql_temperature=0.0), "cql_temperature must be a finite number > 0, got 0.0"),
+                       (dict(policy_learning_rate=INF), "policy_learning_rate must be a finite number > 0"),
+                       (dict(lagrange="yes"), "lagrange must be True or False"),
+                       (dict(lagrange=True, target_action_gap=-1.0), "target_action_gap, which must then be >= 0"),
+                       (dict(bc_steps=-1), "bc_steps must be an int in [0, "),
+                       (dict(ent_coef="auto_0"), "ent_coef must be 'auto'"),
+                       (dict(dataset=42), "dataset must be a dataset id, a dataset folder")]
+SPECIFIC_BAD["GAIL"] = SPECIFIC_BAD["PPO"] + [
+    (dict(n_disc_updates=-1), "n_disc_updates must be an int in [0, 10,000], got -1"),
+    (dict(demo_batch_size=0), "demo_batch_size must be an int in [1, 1,000,000]"),
+    (dict(disc_learning_rate=0.0), "disc_learning_rate must be a finite number > 0, got 0.0"),
+    (dict(discriminator_net_arch=[64, 0]), "discriminator_net_arch must be a list of 1 to 8 layer widths"),
+    (dict(bc_warm_start=-5), "bc_warm_start must be an int in [0, "),
+    (dict(demonstrations=3.5), "demonstrations must be a dataset id, a dataset folder")]
 SPECIFIC_BAD["DoubleDQN"] = SPECIFIC_BAD["DQN"]
 SPECIFIC_BAD["RecurrentPPO"] = SPECIFIC_BAD["PPO"]
-CASES = [(cls, kwargs, msg) for cls in POLICY_ALGOS for kwargs, msg in COMMON_BAD] + [
+CASES = [(cls, kwargs, msg) for cls in POLICY_ALGOS for kwargs, msg in COMMON_BAD
+         if cls.__name__ not in NO_ENV_ARGS or not {"gamma", "normalize", "n_envs"} & set(kwargs)] + [
     (cls, kwargs, msg) for cls in CLASSES for kwargs, msg in SPECIFIC_BAD[cls.__name__]]
 
 
@@ -168,7 +190,7 @@ def test_unknown_names_and_algorithms():
 @pytest.mark.parametrize("cls", CLASSES, ids=lambda cls: cls.__name__)
 def test_defaults_are_valid(cls):
     defaults = {k: p.default for k, p in inspect.signature(cls).parameters.items()
-                if p.default is not inspect.Parameter.empty and not k.startswith("_")}
+                if p.default is not inspect.Parameter.empty and not k.startswith("_") and k != "env"}
     check_hyperparameters(cls.__name__, defaults)
 
 
