@@ -43,6 +43,7 @@ _register("corenn/BitFlipping-v0", entry_point="envs.bit_flipping:make_bit_flipp
 # An episode is episode_length (default 10) steps; the env truncates it itself, following that kwarg.
 _register("corenn/PixelSide-v0", entry_point="envs.pixel_side:PixelSideEnv", kwargs={"continuous": False})
 _register("corenn/PixelSideContinuous-v0", entry_point="envs.pixel_side:PixelSideEnv", kwargs={"continuous": True})
+_register("corenn/PointMassLine-v0", entry_point="envs.point_mass_line:PointMassLineEnv")  # MBPO tests (mbrl-lib shape)
 # rl-zoo3's {name}NoVel-v{version} ids (no namespace, as rl-zoo3 registers them) and our corenn/ aliases.
 for _base in ("CartPole-v1", "Pendulum-v1", "MountainCar-v0", "MountainCarContinuous-v0"):
     _name, _version = _base.split("-v")

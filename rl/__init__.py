@@ -16,6 +16,7 @@ from .core.sb3_vec_env.env_util import make_vec_env  # SB3's: a DummyVecEnv (Gym
 from .core.schedules import get_schedule_fn, linear_schedule
 from .cql import CQL
 from .gail import GAIL
+from .model_based import MBPO
 from .multi_goal import HerReplayBuffer
 from .off_policy_actor_critic import DDPG, SAC, TD3
 from .policy_gradient import A2C, PPO, REINFORCE
@@ -27,9 +28,11 @@ ALGOS = {"ppo": PPO, "a2c": A2C, "reinforce": REINFORCE, "qlearning": QLearning,
          "value_iteration": ValueIteration, "dqn": DQN, "doubledqn": DoubleDQN, "ddpg": DDPG, "td3": TD3, "sac": SAC,
          "double_dqn": DoubleDQN, "recurrentppo": RecurrentPPO, "ppo_lstm": RecurrentPPO,
          # offline and imitation learning
-         "bc": BC, "cql": CQL, "gail": GAIL}
-# model-based (rl/model_based): ALGOS["mbpo"] = MBPO goes here
+         "bc": BC, "cql": CQL, "gail": GAIL,
+         # model-based
+         "mbpo": MBPO}
 
 __all__ = ["PPO", "A2C", "REINFORCE", "QLearning", "ValueIteration", "DQN", "DoubleDQN", "DDPG", "TD3", "SAC",
-           "RecurrentPPO", "BC", "CQL", "GAIL", "HerReplayBuffer", "evaluate_policy", "make_vec_env", "callbacks",
+           "RecurrentPPO", "BC", "CQL", "GAIL", "MBPO", "HerReplayBuffer", "evaluate_policy", "make_vec_env",
+           "callbacks",
            "get_schedule_fn", "linear_schedule", "NormalActionNoise", "OrnsteinUhlenbeckActionNoise", "ALGOS"]

@@ -159,7 +159,15 @@ def silu(x):
     xd = x.data
     s = _sigmoid(xd)
     out = xd * s
-    return node(out, (x,), lambda g: (g * (s * (1.0 + xd * (1.0 - s))),))
+
+    def backward(g):  # g * s * (1 + x (1 - s)), in one buffer
+        d = np.subtract(1.0, s)
+        d *= xd
+        d += 1.0
+        d *= s
+        d *= g
+        return (d,)
+    return node(out, (x,), backward)
 
 
 def softplus(x, beta=1.0, threshold=20.0):

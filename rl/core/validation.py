@@ -131,6 +131,21 @@ OVERRIDES: dict[str, dict[str, Rule]] = {
 }
 OVERRIDES["DoubleDQN"] = OVERRIDES["DQN"]
 OVERRIDES["CQL"] = OVERRIDES["SAC"]
+# MBPO (rl/model_based): SAC's rules plus the dynamics model's and the model rollouts'
+MBPO_RULES: dict[str, Rule] = {
+    "model_train_freq": Rule("int", 1, 10**9), "epoch_length": Rule("int", 1, 10**9),
+    "rollouts_per_step": Rule("int", 1, 100_000), "rollout_schedule": Rule("any"),
+    "num_sac_updates_per_step": Rule("int", 1, 100_000), "real_data_ratio": _PROB,
+    "model_retain_epochs": Rule("int", 1, 1000), "ensemble_size": Rule("int", 1, 100),
+    "num_elites": Rule("int", 1, 100), "dynamics_hidden_size": Rule("int", 1, 4096),
+    "dynamics_num_layers": Rule("int", 1, 16), "learn_logvar_bounds": _BOOL,
+    "model_learning_rate": _POSITIVE, "model_weight_decay": _NON_NEGATIVE,
+    "model_batch_size": Rule("int", 1, MAX_BATCH_SIZE), "model_holdout_ratio": Rule("float", 0, 1, open_high=True),
+    "model_patience": Rule("int", 1, 100_000), "model_max_epochs": Rule("int", 1, 10**6, optional=True),
+    "termination_fn": Rule("str", optional=True),
+}
+RULES.update(MBPO_RULES)
+OVERRIDES["MBPO"] = OVERRIDES["SAC"]
 
 _BASE = ("learning_rate", "policy_kwargs", "stats_window_size", "tensorboard_log", "verbose", "seed", "device",
          "normalize", "n_envs", "blas_num_threads")
@@ -169,7 +184,8 @@ ALGORITHM_PARAMS["CQL"] = _OFFLINE + ("normalize", "n_envs", "policy_learning_ra
                                       "target_action_gap", "backup_entropy", "bc_steps")
 ALGORITHM_PARAMS["GAIL"] = ALGORITHM_PARAMS["PPO"] + ("demonstrations", "demo_batch_size", "n_disc_updates",
                                                       "disc_learning_rate", "discriminator_net_arch", "bc_warm_start")
-# (MBPO, rl/model_based: its ALGORITHM_PARAMS / RULES lines go here)
+ALGORITHM_PARAMS["MBPO"] = _BASE + ("buffer_size", "learning_starts", "batch_size", "tau", "gamma", "action_noise",
+                                    "ent_coef", "target_update_interval", "target_entropy") + tuple(MBPO_RULES)
 # sb3-contrib's RecurrentPPO: PPO's arguments without the custom rollout buffer ones
 ALGORITHM_PARAMS["RecurrentPPO"] = tuple(p for p in ALGORITHM_PARAMS["PPO"]
                                          if p not in ("rollout_buffer_class", "rollout_buffer_kwargs"))

@@ -27,7 +27,7 @@ def _env_for(cls):
 
 def test_every_algorithm_with_a_policy_is_checked():
     assert {cls.__name__ for cls in POLICY_ALGOS} == {"PPO", "A2C", "REINFORCE", "DQN", "DoubleDQN", "DDPG", "TD3",
-                                                      "SAC", "RecurrentPPO", "BC", "CQL", "GAIL"}
+                                                      "SAC", "RecurrentPPO", "BC", "CQL", "GAIL", "MBPO"}
 
 
 @pytest.mark.parametrize("cls", POLICY_ALGOS + [BaseAlgorithm, OnPolicyAlgorithm, OffPolicyAlgorithm],

@@ -22,7 +22,8 @@ from rl.tabular import QLearning, ValueIteration
 NAN, INF = float("nan"), float("inf")
 CLASSES = sorted(set(rl.ALGOS.values()), key=lambda cls: cls.__name__)
 POLICY_ALGOS = [cls for cls in CLASSES if "policy" in inspect.signature(cls).parameters]
-ENV = {"DDPG": "Pendulum-v1", "TD3": "Pendulum-v1", "SAC": "Pendulum-v1", "CQL": "Pendulum-v1"}
+ENV = {"DDPG": "Pendulum-v1", "TD3": "Pendulum-v1", "SAC": "Pendulum-v1", "CQL": "Pendulum-v1",
+       "MBPO": "corenn/PointMassLine-v0"}
 NO_ENV_ARGS = ("BC",)  # offline without gamma, normalize or n_envs: COMMON_BAD's other cases still apply
 
 
@@ -152,6 +153,11 @@ SPECIFIC_BAD["GAIL"] = SPECIFIC_BAD["PPO"] + [
     (dict(discriminator_net_arch=[64, 0]), "discriminator_net_arch must be a list of 1 to 8 layer widths"),
     (dict(bc_warm_start=-5), "bc_warm_start must be an int in [0, "),
     (dict(demonstrations=3.5), "demonstrations must be a dataset id, a dataset folder")]
+SPECIFIC_BAD["MBPO"] = [(dict(ensemble_size=0), "ensemble_size must be an int in [1, 100], got 0"),
+                        (dict(real_data_ratio=1.5), "real_data_ratio must be in [0, 1], got 1.5"),
+                        (dict(model_learning_rate=0.0), "model_learning_rate must be a finite number > 0, got 0.0"),
+                        (dict(model_holdout_ratio=1.0), "model_holdout_ratio must be in [0, 1), got 1.0"),
+                        (dict(learn_logvar_bounds="yes"), "learn_logvar_bounds must be True or False")]
 SPECIFIC_BAD["DoubleDQN"] = SPECIFIC_BAD["DQN"]
 SPECIFIC_BAD["RecurrentPPO"] = SPECIFIC_BAD["PPO"]
 CASES = [(cls, kwargs, msg) for cls in POLICY_ALGOS for kwargs, msg in COMMON_BAD
