@@ -5,12 +5,13 @@ Besides RolloutBuffer's arrays (time-major (n_steps, n_envs, ...)) it stores, at
 and the critic's LSTM states (h, c) from BEFORE that step's episode-start reset: four arrays
 (n_steps, n_lstm_layers, n_envs, H).
 
-Sequences (a simpler scheme than sb3-contrib's per-episode padding, with the same result): each env's
-column of n_steps is cut into chunks of seq_len = min(n_steps, batch_size) consecutive steps (the last one
-padded when seq_len does not divide n_steps; padded steps have mask 0). A chunk starts from the stored
-states of its first step and its episode_starts go with it, so the policy zeroes the states inside a
-chunk exactly where collection did. A minibatch holds max(1, batch_size // seq_len) chunks; data come
-time-major, flattened to (seq_len * n_seq,).
+Minibatches (sb3-contrib's scheme, so the same split index gives the same minibatches): the steps are
+ordered env-major (index env * n_steps + t), rotated to start at a random split index, and cut into
+consecutive blocks of batch_size steps. Inside a block a sequence starts at its first step, at each env's
+step 0 and at every episode start, so no sequence crosses an episode start (one LSTM call per minibatch)
+and the one cut at the split point or a block edge restarts from the states stored there. Sequences are
+padded at their end to the longest one (padding: zeros, mask 0) and laid out time-major:
+(max_len, n_seq), flattened to (max_len * n_seq,).
 """
 
 from __future__ import annotations
@@ -62,36 +63,42 @@ class RecurrentRolloutBuffer(RolloutBuffer):
             self.hidden_states[key][p] = value_
 
     def get(self, batch_size: int | None, rng: np.random.Generator) -> Iterator[RecurrentRolloutBufferSamples]:
-        """Shuffled minibatches of whole chunks (see the module docstring); None: everything in one batch."""
+        """Minibatches of batch_size steps cut into padded sequences (see the module docstring); None: one
+        minibatch of everything. One split index is drawn from `rng` per call (per epoch)."""
         if not self.full:
             raise RuntimeError(f"rollout buffer holds {self.pos}/{self.n_steps} steps; fill it before get()")
-        T, N = self.n_steps, self.n_envs
-        seq_len = T if batch_size is None else max(1, min(T, int(batch_size)))
-        starts = np.arange(0, T, seq_len)
-        chunks = [(s, e) for e in range(N) for s in starts]  # (start step, env)
-        per_batch = len(chunks) if batch_size is None else max(1, int(batch_size) // seq_len)
-        order = np.arange(len(chunks)) if per_batch >= len(chunks) else rng.permutation(len(chunks))
-        for b in range(0, len(chunks), per_batch):
-            yield self._gather([chunks[i] for i in order[b:b + per_batch]], seq_len)
+        total = self.n_steps * self.n_envs
+        batch_size = total if batch_size is None else int(batch_size)
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int or None, got {batch_size}")
+        order = np.roll(np.arange(total), -int(rng.integers(total)))  # env-major indices from the split on
+        for b in range(0, total, batch_size):
+            yield self._gather(order[b:b + batch_size])
 
-    def _gather(self, chunks: list, seq_len: int) -> RecurrentRolloutBufferSamples:
-        start = np.array([s for s, _ in chunks])
-        env = np.array([e for _, e in chunks])
-        t = start[None, :] + np.arange(seq_len)[:, None]          # (S, B)
-        valid = t < self.n_steps
-        t = np.minimum(t, self.n_steps - 1)
-        e = np.broadcast_to(env[None, :], t.shape)
-        flat = (t.reshape(-1), e.reshape(-1))
+    def _gather(self, inds: np.ndarray) -> RecurrentRolloutBufferSamples:
+        """inds: env-major step indices (env * n_steps + t) of one minibatch -> its padded sequences."""
+        env, t = np.divmod(inds, self.n_steps)
+        first = (t == 0) | (self.episode_starts[t, env] > 0)
+        first[0] = True
+        seq_start = np.flatnonzero(first)                                   # positions in inds
+        length = np.diff(np.append(seq_start, len(inds)))
+        pos = np.arange(int(length.max()))[:, None]                         # (max_len, 1)
+        valid = pos < length[None, :]                                       # (max_len, n_seq)
+        src = np.where(valid, seq_start[None, :] + pos, seq_start[None, :])  # padding reads the first step
+        flat = (t[src].reshape(-1), env[src].reshape(-1))
+        pad = ~valid.reshape(-1)
 
         def take(a):
-            return a[flat]
+            out = a[flat]
+            out[pad] = 0
+            return out
         obs = {k: take(v) for k, v in self.observations.items()} if isinstance(self.observations, dict) \
             else take(self.observations)
-        starts = self.episode_starts[t, e].copy()
-        starts[~valid] = 0.0
+        t0, e0 = t[seq_start], env[seq_start]
         hs = self.hidden_states
-        states = tuple((hs[f"{k}_h"][start, :, env].transpose(1, 0, 2).copy(),
-                        hs[f"{k}_c"][start, :, env].transpose(1, 0, 2).copy()) for k in ("pi", "vf"))
+        states = tuple((hs[f"{k}_h"][t0, :, e0].transpose(1, 0, 2).copy(),
+                        hs[f"{k}_c"][t0, :, e0].transpose(1, 0, 2).copy()) for k in ("pi", "vf"))
         return RecurrentRolloutBufferSamples(
             obs, take(self.actions), take(self.values), take(self.log_probs), take(self.advantages),
-            take(self.returns), states, starts, valid.reshape(-1).astype(np.float32))
+            take(self.returns), states, take(self.episode_starts).reshape(valid.shape),
+            valid.reshape(-1).astype(np.float32))

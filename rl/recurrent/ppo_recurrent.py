@@ -3,8 +3,8 @@
 Collection: each step feeds the actor's and the critic's LSTM states of every env, zeroed first for the
 envs whose episode starts, and keeps the new states for the next step, across rollouts; the states before
 each step are stored with it (rl.core.recurrent_rollout_buffer). Training: n_epochs passes over minibatches
-of whole sequences (chunks of min(n_steps, batch_size) steps of one env, starting from their stored states,
-with the same episode-start resets inside as during collection) minimising PPO's loss
+of batch_size steps cut into sequences as sb3-contrib does (consecutive steps of one env within one episode,
+starting from their stored states, zeroed at an episode start as during collection) minimising PPO's loss
     L = -E[min(r A, clip(r, 1-eps, 1+eps) A)] + vf_coef * E[(V - R)^2] - ent_coef * E[H]
 (means over the real, non-padding steps). Truncated episodes bootstrap with gamma * V(final_obs) computed
 from that env's critic state.

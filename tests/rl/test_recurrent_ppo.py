@@ -224,18 +224,24 @@ def test_buffer_sequences_cover_every_step_once_with_their_states():
         buf.add(np.full((N, 1), t, np.float32) + np.arange(N)[:, None] / 10, np.zeros(N), np.zeros(N),
                 rng.random(N) < 0.3, np.zeros(N), np.zeros(N), lstm_states=(state, state))
     buf.compute_returns_and_advantage(np.zeros(N), np.zeros(N))
-    seen = []
-    for batch in buf.get(4, rng):  # chunks of 4 steps: 0-3, 4-7, 8-9 + 2 padding
+    seen, sizes = [], []
+    for batch in buf.get(4, rng):  # blocks of 4 steps of the rotated env-major order, cut into sequences
         S, B = batch.episode_starts.shape
-        assert S == 4 and batch.mask.shape == (S * B,)
+        mask = batch.mask.reshape(S, B) > 0
+        assert batch.mask.shape == (S * B,) and mask[0].all() and S == mask.sum(0).max()
+        sizes.append(int(mask.sum()))
         obs = batch.observations.reshape(S, B)
         h0 = batch.lstm_states[0][0]  # (L, B, H)
         for b in range(B):
             t0, env = int(obs[0, b]), round(obs[0, b] % 1 * 10)
-            assert np.all(h0[:, b] == 100 * t0 + env)  # the states stored at the chunk's first step
-            real = batch.mask.reshape(S, B)[:, b] > 0
-            np.testing.assert_array_equal(batch.episode_starts[real, b], buf.episode_starts[t0:t0 + real.sum(), env])
-            seen += [(t0 + i, env) for i in range(int(real.sum()))]
+            assert np.all(h0[:, b] == 100 * t0 + env)  # the states stored at the sequence's first step
+            n = int(mask[:, b].sum())
+            assert not mask[n:, b].any() and not obs[n:, b].any()  # padding after the real steps, zeros
+            np.testing.assert_allclose(obs[:n, b], t0 + np.arange(n) + env / 10, rtol=1e-6)  # consecutive steps
+            assert not buf.episode_starts[t0 + 1:t0 + n, env].any()  # no episode start inside a sequence
+            assert batch.episode_starts[0, b] == buf.episode_starts[t0, env] and not batch.episode_starts[1:, b].any()
+            seen += [(t0 + i, env) for i in range(n)]
+    assert sizes == [4] * 7 + [2]
     assert sorted(seen) == [(t, e) for t in range(T) for e in range(N)]
 
 
