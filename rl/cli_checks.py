@@ -20,7 +20,8 @@ from rl.hyperparams import HyperparameterError, parse_cli_value
 
 __all__ = ["CLIError", "ArgumentParser", "int_arg", "SEED", "check_writable_folder", "check_output_file",
            "parse_env_kwargs", "check_reserved_params", "load_agent_file", "build_agent", "make_env_checked",
-           "check_agent_fits_env", "check_param_ranges", "RESERVED_PARAMS"]
+           "check_agent_fits_env", "check_param_ranges", "RESERVED_PARAMS", "ensure_registered", "get_algos",
+           "get_algo_class"]
 
 # constructor arguments that the CLI sets from its own flags
 RESERVED_PARAMS = {"env": "--env", "seed": "--seed", "verbose": "-v", "tensorboard_log": "-tb"}
@@ -67,6 +68,36 @@ def int_arg(low: int, high: int | None = None, also: tuple = (), note: str = "")
 
 
 SEED = int_arg(0, 2**32 - 1)
+
+
+def ensure_registered(env_id: str) -> None:
+    """Import this project's `envs` package when the id is not a Gymnasium one."""
+    if env_id not in gym.registry:
+        try:
+            import envs  # noqa: F401  (registers corenn/... environments)
+        except ImportError:
+            pass
+    if env_id not in gym.registry:
+        prefix = env_id.split("-")[0].lower()
+        close = [k for k in gym.registry if prefix and k.lower().startswith(prefix)][:5]
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise CLIError(f"unknown environment {env_id!r}{hint}")
+
+
+def get_algos(algos=None) -> dict:
+    """`algos` when given (tests pass their own), else rl.ALGOS."""
+    if algos is not None:
+        return algos
+    from rl import ALGOS
+
+    return ALGOS
+
+
+def get_algo_class(name: str, algos: dict):
+    """algos[name], or a CLIError listing the available names."""
+    if name not in algos:
+        raise CLIError(f"unknown algorithm {name!r}; available: {', '.join(sorted(algos))}")
+    return algos[name]
 
 
 def check_writable_folder(path: str, flag: str) -> None:

@@ -12,6 +12,7 @@ from corenn import nn, optim
 
 from ..core.base import GenerativeModel
 from .losses import discriminator_loss, finite_float, generator_loss_nonsaturating
+from .networks import ConvDiscriminator, ConvGenerator
 
 __all__ = ["AdversarialModel", "NonSaturatingGAN", "positive_int"]
 
@@ -26,9 +27,9 @@ def positive_int(value, key: str, model: str) -> int:
 
 
 class AdversarialModel(GenerativeModel):
-    """Base of the GANs. Subclasses build ``self.generator`` and ``self.discriminator`` in ``__init__`` (after
-    ``super().__init__``) and then call ``self.build_optimizers()``. Hyperparameters every GAN reads:
-    z_dim, lr_g, lr_d, beta1, beta2."""
+    """Base of the GANs. Subclasses return their (generator, discriminator) from ``build_networks``; ``__init__``
+    checks the hyperparameters every GAN reads (z_dim, lr_g, lr_d, beta1, beta2), builds the two networks and
+    an Adam for each."""
 
     data_range = "symmetric"
     generator: nn.Module
@@ -44,6 +45,24 @@ class AdversarialModel(GenerativeModel):
         for key in ("beta1", "beta2"):
             if not 0.0 <= float(h[key]) < 1.0:
                 raise ValueError(f"{self.name}: {key} must lie in [0, 1), got {h[key]!r}")
+        self.generator, self.discriminator = self.build_networks()
+        self.build_optimizers()
+
+    def build_networks(self) -> tuple[nn.Module, nn.Module]:
+        """(generator, discriminator) of this GAN, initialised, from ``self.hparams``."""
+        raise NotImplementedError
+
+    def conv_widths(self) -> tuple[int, int]:
+        """(g_width, d_width) from the hyperparameters, each a positive int (the convolutional GANs')."""
+        return (positive_int(self.hparams["g_width"], "g_width", self.name),
+                positive_int(self.hparams["d_width"], "d_width", self.name))
+
+    def conv_networks(self, batch_norm: bool) -> tuple[nn.Module, nn.Module]:
+        """DCGAN's networks: ConvGenerator z (B, z_dim) -> (B, C, H, W) and ConvDiscriminator (B, C, H, W) -> (B,),
+        of widths ``conv_widths()``; ``batch_norm`` in the discriminator or not."""
+        g_width, d_width = self.conv_widths()
+        return (ConvGenerator(self.hparams["z_dim"], self.image_shape, g_width),
+                ConvDiscriminator(self.image_shape, d_width, batch_norm=batch_norm))
 
     def build_optimizers(self) -> None:
         betas = (float(self.hparams["beta1"]), float(self.hparams["beta2"]))

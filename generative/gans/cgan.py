@@ -17,8 +17,8 @@ import corenn
 import corenn.nn.functional as F
 from corenn import nn
 
-from .adversarial import NonSaturatingGAN, positive_int
-from .networks import ConvDiscriminator, ConvGenerator, dcgan_init_
+from .dcgan import DCGAN
+from .networks import ConvDiscriminator, ConvGenerator
 
 __all__ = ["ConditionalGAN", "ConditionalGenerator", "ProjectionDiscriminator"]
 
@@ -50,27 +50,19 @@ class ProjectionDiscriminator(nn.Module):
         return self.body.head(phi).reshape(phi.shape[0]) + projection
 
 
-class ConditionalGAN(NonSaturatingGAN):
+class ConditionalGAN(DCGAN):
+    """DCGAN's recipe (hyperparameters, init, Adam) on the conditional generator and projection discriminator."""
+
     name = "cgan"
     conditional = True
 
-    @classmethod
-    def default_hparams(cls) -> dict:
-        return {"z_dim": 100, "g_width": 32, "d_width": 32, "init_std": 0.02,
-                "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999}
-
-    def __init__(self, image_shape: tuple = (1, 28, 28), num_classes: int = 10, **hparams):
-        super().__init__(image_shape, num_classes, **hparams)
-        h = self.hparams
+    def dcgan_networks(self) -> tuple[nn.Module, nn.Module]:
+        """The conditional generator and projection discriminator (of DCGAN's widths) before DCGAN's init."""
         if self.num_classes < 2:
             raise ValueError(f"{self.name}: num_classes must be >= 2, got {self.num_classes}")
-        self.generator = ConditionalGenerator(h["z_dim"], self.num_classes, self.image_shape,
-                                              positive_int(h["g_width"], "g_width", self.name))
-        self.discriminator = ProjectionDiscriminator(self.image_shape, self.num_classes,
-                                                     positive_int(h["d_width"], "d_width", self.name))
-        dcgan_init_(self.generator, float(h["init_std"]))
-        dcgan_init_(self.discriminator, float(h["init_std"]))
-        self.build_optimizers()
+        g_width, d_width = self.conv_widths()
+        return (ConditionalGenerator(self.hparams["z_dim"], self.num_classes, self.image_shape, g_width),
+                ProjectionDiscriminator(self.image_shape, self.num_classes, d_width))
 
     def generate(self, z, labels=None):
         return self.generator(corenn.as_tensor(z), labels)

@@ -13,13 +13,17 @@ d_width=64 gives the 128/64-channel nets (about 2.3x the time).
 """
 from __future__ import annotations
 
-from .adversarial import NonSaturatingGAN, positive_int
-from .networks import ConvDiscriminator, ConvGenerator, dcgan_init_
+from corenn import nn
+
+from .adversarial import NonSaturatingGAN
+from .networks import dcgan_init_
 
 __all__ = ["DCGAN"]
 
 
 class DCGAN(NonSaturatingGAN):
+    """DCGAN's recipe around the networks ``dcgan_networks`` returns (the conditional GAN overrides it)."""
+
     name = "dcgan"
     conditional = False
 
@@ -28,12 +32,12 @@ class DCGAN(NonSaturatingGAN):
         return {"z_dim": 100, "g_width": 32, "d_width": 32, "init_std": 0.02,
                 "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999}
 
-    def __init__(self, image_shape: tuple = (1, 28, 28), num_classes: int = 10, **hparams):
-        super().__init__(image_shape, num_classes, **hparams)
-        h = self.hparams
-        self.generator = ConvGenerator(h["z_dim"], self.image_shape, positive_int(h["g_width"], "g_width", self.name))
-        self.discriminator = ConvDiscriminator(self.image_shape, positive_int(h["d_width"], "d_width", self.name),
-                                               batch_norm=True)
-        dcgan_init_(self.generator, float(h["init_std"]))
-        dcgan_init_(self.discriminator, float(h["init_std"]))
-        self.build_optimizers()
+    def build_networks(self) -> tuple[nn.Module, nn.Module]:
+        """``dcgan_networks()`` with DCGAN's init: weights N(0, init_std), BatchNorm scales N(1, init_std)."""
+        generator, discriminator = self.dcgan_networks()
+        std = float(self.hparams["init_std"])
+        return dcgan_init_(generator, std), dcgan_init_(discriminator, std)
+
+    def dcgan_networks(self) -> tuple[nn.Module, nn.Module]:
+        """(generator, discriminator) before init: the convolutional pair, BN in the discriminator."""
+        return self.conv_networks(batch_norm=True)

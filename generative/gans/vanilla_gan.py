@@ -30,9 +30,8 @@ class GAN(NonSaturatingGAN):
         return {"z_dim": 64, "g_hidden": [256, 512], "d_hidden": [512, 256],
                 "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999}
 
-    def __init__(self, image_shape: tuple = (1, 28, 28), num_classes: int = 10, **hparams):
-        super().__init__(image_shape, num_classes, **hparams)
+    def build_networks(self):
+        """LeakyReLU MLPs of widths g_hidden (z -> tanh image) and d_hidden (flattened image -> logit)."""
         h = self.hparams
-        self.generator = MLPGenerator(h["z_dim"], self.image_shape, _hidden(h["g_hidden"], "g_hidden", self.name))
-        self.discriminator = MLPDiscriminator(self.image_shape, _hidden(h["d_hidden"], "d_hidden", self.name))
-        self.build_optimizers()
+        return (MLPGenerator(h["z_dim"], self.image_shape, _hidden(h["g_hidden"], "g_hidden", self.name)),
+                MLPDiscriminator(self.image_shape, _hidden(h["d_hidden"], "d_hidden", self.name)))

@@ -23,7 +23,6 @@ import corenn
 
 from .adversarial import AdversarialModel, positive_int
 from .losses import finite_float, gradient_penalty, interpolate
-from .networks import ConvDiscriminator, ConvGenerator
 
 __all__ = ["WGANGP"]
 
@@ -44,10 +43,10 @@ class WGANGP(AdversarialModel):
         self.gp_lambda = float(h["gp_lambda"])
         if not self.gp_lambda >= 0:
             raise ValueError(f"{self.name}: gp_lambda must be >= 0, got {h['gp_lambda']!r}")
-        self.generator = ConvGenerator(h["z_dim"], self.image_shape, positive_int(h["g_width"], "g_width", self.name))
-        self.discriminator = ConvDiscriminator(self.image_shape, positive_int(h["d_width"], "d_width", self.name),
-                                               batch_norm=False)
-        self.build_optimizers()
+
+    def build_networks(self):
+        """DCGAN's generator and a critic of DCGAN's convolutions without batch norm (the paper's)."""
+        return self.conv_networks(batch_norm=False)
 
     @property
     def critic(self):

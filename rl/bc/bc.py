@@ -17,8 +17,6 @@ atomic, checksummed), validated field by field before anything is built.
 from __future__ import annotations
 
 import math
-import os
-import time
 
 import gymnasium as gym
 import numpy as np
@@ -27,16 +25,14 @@ import corenn
 import corenn.nn.functional as F
 
 from ..core.base_algorithm import BaseAlgorithm, blas_threads
-from ..core.callbacks import CallbackList, ProgressBarCallback, convert_callback
 from ..core.checkpoint import CheckpointError, check_space_matches, load_agent, save_agent, space_from_json
 from ..core.checkpoint_fields import algo_spaces, check_int, check_keys, field_error, space
 from ..core.checkpoint_schema import _policy_kwargs as validate_policy_kwargs
 from ..core.checkpoint_tensors import check_module_state, check_optimizer_state
-from ..core.logger import configure_logger
+from ..core.offline_learning import OfflineLearning
 from ..core.schedules import schedule_from_json
 from ..core.validation import check_finite_scalar, check_hyperparameters, check_value, constructor_args
-from ..data.flat_view import FlatDataset, flat_view
-from ..data.minari_format import OfflineDataset, load_dataset
+from ..data.dataset_argument import as_flat_dataset
 from .policies import BCPolicy
 
 __all__ = ["BC", "bc_loss", "LOSSES"]
@@ -63,18 +59,7 @@ def bc_loss(policy_out, actions: np.ndarray, loss: str) -> corenn.Tensor:
     return (z * z * 0.5 + log_std + 0.5 * _LOG_2PI).sum(axis=1).mean()
 
 
-def _as_flat(dataset) -> FlatDataset:
-    if dataset is None or isinstance(dataset, FlatDataset):
-        return dataset
-    if isinstance(dataset, OfflineDataset):
-        return flat_view(dataset)
-    if isinstance(dataset, (str, os.PathLike)):
-        return flat_view(load_dataset(dataset))
-    raise TypeError(f"dataset must be a dataset id, a folder, an OfflineDataset or a FlatDataset, "
-                    f"got {type(dataset).__name__}")
-
-
-class BC(BaseAlgorithm):
+class BC(OfflineLearning, BaseAlgorithm):
     """Behaviour cloning (SB3-shaped: constructor, learn, predict, save/load).
 
     dataset: a Minari dataset id or folder, an `OfflineDataset` or a `FlatDataset` (`rl.data`); needed by
@@ -93,19 +78,12 @@ class BC(BaseAlgorithm):
                  verbose: int = 0, device: str = "auto", seed: int | None = None, blas_num_threads: int | None = 1,
                  _init_setup_model: bool = True):
         check_hyperparameters("BC", constructor_args(locals()))
-        self.dataset = _as_flat(dataset)
+        self.dataset = as_flat_dataset(dataset)
         super().__init__(policy, env, learning_rate, policy_kwargs=policy_kwargs, stats_window_size=stats_window_size,
                          tensorboard_log=tensorboard_log, verbose=verbose, device=device, seed=seed,
                          blas_num_threads=blas_num_threads)
         self.batch_size, self.loss = int(batch_size), loss
-        if self.dataset is not None:
-            if env is None:
-                self.observation_space = self.dataset.observation_space
-                self.action_space = self.dataset.action_space
-                self.env_id = self.dataset.env_id
-                self._check_spaces()
-            else:
-                self._check_dataset(self.dataset)
+        self._use_dataset_spaces(env)
         if _init_setup_model:
             if not hasattr(self, "observation_space"):
                 raise ValueError("BC needs an env or a dataset to know its observation and action spaces")
@@ -124,19 +102,6 @@ class BC(BaseAlgorithm):
     def _setup_model(self) -> None:
         self.policy = self.policy_class(self.observation_space, self.action_space, self.lr_schedule,
                                         gaussian=self.loss_kind == "nll", **self.policy_kwargs)
-
-    def _check_dataset(self, data: FlatDataset) -> None:
-        for saved, space_, what in ((data.observation_space, self.observation_space, "observation"),
-                                    (data.action_space, self.action_space, "action")):
-            if type(saved) is not type(space_) or saved.shape != space_.shape or \
-                    getattr(saved, "n", None) != getattr(space_, "n", None):
-                raise ValueError(f"the dataset's {what} space {saved} does not fit this agent's {space_}")
-
-    def set_dataset(self, dataset) -> None:
-        """Train on another dataset (same spaces) from now on."""
-        data = _as_flat(dataset)
-        self._check_dataset(data)
-        self.dataset = data
 
     # ------------------------------------------------------------------ training
     def train_step(self, batch: dict) -> dict:
@@ -160,19 +125,8 @@ class BC(BaseAlgorithm):
     def learn(self, total_timesteps: int, callback=None, log_interval: int = 1000, tb_log_name: str = "BC",
               reset_num_timesteps: bool = True, progress_bar: bool = False):
         """`total_timesteps` gradient steps on minibatches of the dataset; logs every `log_interval` steps."""
-        if self.dataset is None:
-            raise ValueError("BC.learn needs a dataset: BC(..., dataset=ID|PATH) or model.set_dataset(...)")
-        self.start_time = time.time_ns()
-        if reset_num_timesteps:
-            self.num_timesteps = 0
-        self._num_timesteps_at_start = self.num_timesteps
-        self._total_timesteps = int(total_timesteps) + (0 if reset_num_timesteps else self.num_timesteps)
-        if not getattr(self, "_custom_logger", False):
-            self._logger = configure_logger(self.verbose, self.tensorboard_log, tb_log_name, reset_num_timesteps)
-        callback = convert_callback(callback)
-        if progress_bar:
-            callback = CallbackList([callback, ProgressBarCallback()])
-        callback.init_callback(self)
+        total_timesteps, callback = self._setup_offline_learn(total_timesteps, callback, reset_num_timesteps,
+                                                              tb_log_name, progress_bar)
         callback.on_training_start(locals(), globals())
         self.policy.set_training_mode(True)
         logs = {}

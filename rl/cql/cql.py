@@ -33,8 +33,6 @@ state normalisation), set once at the first learn().
 from __future__ import annotations
 
 import math
-import os
-import time
 
 import gymnasium as gym
 import numpy as np
@@ -45,32 +43,18 @@ from corenn.nn import functional as F
 from corenn.nn.functional import take_min
 
 from ..core.base_algorithm import blas_threads
-from ..core.callbacks import CallbackList, ProgressBarCallback, convert_callback
-from ..core.logger import configure_logger
+from ..core.offline_learning import OfflineLearning, check_dataset_spaces
 from ..core.policies import extract
 from ..core.polyak import polyak_update
 from ..core.schedules import schedule_to_json
 from ..core.validation import check_finite_scalar, check_hyperparameters, constructor_args
+from ..data.dataset_argument import as_flat_dataset
 from ..off_policy_actor_critic.policies import LOG_STD_MAX, LOG_STD_MIN, SACPolicy
 from ..off_policy_actor_critic.sac import SAC
 
 __all__ = ["CQL", "CQLPolicy", "as_flat_dataset", "cql_gap"]
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
-
-
-def as_flat_dataset(dataset):
-    """A dataset id or folder, an `rl.data.OfflineDataset` or a `FlatDataset` -> a FlatDataset (None stays None)."""
-    from ..data import FlatDataset, OfflineDataset, flat_view, load_dataset
-
-    if dataset is None or isinstance(dataset, FlatDataset):
-        return dataset
-    if isinstance(dataset, OfflineDataset):
-        return flat_view(dataset)
-    if isinstance(dataset, (str, os.PathLike)):
-        return flat_view(load_dataset(dataset))
-    raise TypeError(f"dataset must be a dataset id, a folder, an OfflineDataset or a FlatDataset, "
-                    f"got {type(dataset).__name__}")
 
 
 class CQLPolicy(SACPolicy):
@@ -101,7 +85,7 @@ def cql_gap(q_sampled: corenn.Tensor, q_data: corenn.Tensor, log_density: np.nda
     return (lse - q_data).mean(axis=1)
 
 
-class CQL(SAC):
+class CQL(OfflineLearning, SAC):
     """CQL(H) on SAC (SB3-shaped: constructor, learn, predict, save/load). See the module docstring.
 
     dataset: a Minari dataset id or folder, an `OfflineDataset` or a `FlatDataset` (`rl.data`), needed by
@@ -140,14 +124,7 @@ class CQL(SAC):
         self.cql_temperature, self.importance_sampling = float(cql_temperature), bool(importance_sampling)
         self.lagrange, self.target_action_gap = bool(lagrange), float(target_action_gap)
         self.backup_entropy, self.bc_steps = bool(backup_entropy), int(bc_steps)
-        if self.dataset is not None:
-            if env is None:
-                self.observation_space = self.dataset.observation_space
-                self.action_space = self.dataset.action_space
-                self.env_id = self.dataset.env_id
-                self._check_spaces()
-            else:
-                self._check_dataset(self.dataset)
+        self._use_dataset_spaces(env)
         if _init_setup_model:
             if not hasattr(self, "observation_space"):
                 raise ValueError("CQL needs an env or a dataset to know its observation and action spaces")
@@ -178,19 +155,10 @@ class CQL(SAC):
                 for name in self._hparam_names}
 
     def _check_dataset(self, data) -> None:
-        for saved, space_, what in ((data.observation_space, self.observation_space, "observation"),
-                                    (data.action_space, self.action_space, "action")):
-            if type(saved) is not type(space_) or saved.shape != space_.shape:
-                raise ValueError(f"the dataset's {what} space {saved} does not fit this agent's {space_}")
+        check_dataset_spaces(data, self.observation_space, self.action_space)
         ours, theirs = self.action_space, data.action_space
         if not (np.allclose(theirs.low, ours.low) and np.allclose(theirs.high, ours.high)):
             raise ValueError(f"the dataset's action bounds {theirs} differ from this agent's {ours}")
-
-    def set_dataset(self, dataset) -> None:
-        """Train on another dataset (same spaces) from now on."""
-        data = as_flat_dataset(dataset)
-        self._check_dataset(data)
-        self.dataset = data
 
     @property
     def alpha_prime(self) -> float:
@@ -316,19 +284,8 @@ class CQL(SAC):
     def learn(self, total_timesteps: int, callback=None, log_interval: int = 1000, tb_log_name: str = "CQL",
               reset_num_timesteps: bool = True, progress_bar: bool = False):
         """`total_timesteps` gradient steps on dataset minibatches; logs every `log_interval` steps."""
-        if self.dataset is None:
-            raise ValueError("CQL.learn needs a dataset: CQL(..., dataset=ID|PATH) or model.set_dataset(...)")
-        self.start_time = time.time_ns()
-        if reset_num_timesteps:
-            self.num_timesteps = 0
-        self._num_timesteps_at_start = self.num_timesteps
-        self._total_timesteps = int(total_timesteps) + (0 if reset_num_timesteps else self.num_timesteps)
-        if not getattr(self, "_custom_logger", False):
-            self._logger = configure_logger(self.verbose, self.tensorboard_log, tb_log_name, reset_num_timesteps)
-        callback = convert_callback(callback)
-        if progress_bar:
-            callback = CallbackList([callback, ProgressBarCallback()])
-        callback.init_callback(self)
+        total_timesteps, callback = self._setup_offline_learn(total_timesteps, callback, reset_num_timesteps,
+                                                              tb_log_name, progress_bar)
         callback.on_training_start(locals(), globals())
         self._fit_normalizer()
         every = max(int(log_interval or 0), 1) if log_interval else self._total_timesteps + 1

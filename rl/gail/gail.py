@@ -31,8 +31,9 @@ from corenn.nn import functional as F
 from corenn.nn.utils import clip_grad_norm_
 
 from ..core.networks import FusedMLP
+from ..core.offline_learning import check_dataset_spaces
 from ..core.validation import check_finite_scalar, check_hyperparameters, constructor_args
-from ..cql.cql import as_flat_dataset
+from ..data.dataset_argument import as_flat_dataset
 from ..policy_gradient.policies import ActorCriticPolicy
 from ..policy_gradient.ppo import PPO
 
@@ -142,11 +143,7 @@ class GAIL(PPO):
         """Imitate these expert transitions from now on (their spaces must be the agent's)."""
         data = as_flat_dataset(demonstrations)
         if hasattr(self, "observation_space"):
-            for saved, space_, what in ((data.observation_space, self.observation_space, "observation"),
-                                        (data.action_space, self.action_space, "action")):
-                if type(saved) is not type(space_) or saved.shape != space_.shape or \
-                        getattr(saved, "n", None) != getattr(space_, "n", None):
-                    raise ValueError(f"the demonstrations' {what} space {saved} does not fit this agent's {space_}")
+            check_dataset_spaces(data, self.observation_space, self.action_space, whose="demonstrations'")
         self.demonstrations = data
 
     def _expert_batch(self, size: int) -> tuple[np.ndarray, np.ndarray]:
