@@ -17,8 +17,10 @@ into the algorithm's YAML entry for the env, are written as a YAML file that
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
+import fcntl
 import json
 import os
 import time
@@ -181,6 +183,21 @@ def _fixed_params(config: TuneConfig) -> dict:
     return parse_params(list(config.params))
 
 
+@contextlib.contextmanager
+def _ask_lock(config: TuneConfig):
+    """One `study.ask()` at a time among the trial processes of this machine: Optuna's RDB storage on SQLite can
+    hand the same enqueued (WAITING) trial to two processes that ask at once, and the second then fails to tell it.
+    An exclusive lock on a file in the study folder serialises the asks (workers on other machines share the
+    folder only through a shared file system, where the lock is advisory)."""
+    os.makedirs(config.study_dir, exist_ok=True)
+    with open(os.path.join(config.study_dir, ".ask.lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def run_trial(config: TuneConfig, index: int, algos: dict | None = None) -> dict:
     """One trial, in whatever process runs it: ask, train, tell. `index` seeds the sampler (so parallel
     workers do not draw the same values). Returns a summary {number, state, value, hyperparams, error}."""
@@ -193,7 +210,8 @@ def run_trial(config: TuneConfig, index: int, algos: dict | None = None) -> dict
     study = optuna.load_study(study_name=config.name, storage=make_storage(config.storage_url),
                               sampler=make_sampler(config.sampler, config.seed + index, config.n_startup_trials),
                               pruner=make_pruner(config.pruner, config.n_startup_trials, warmup))
-    trial = study.ask()
+    with _ask_lock(config):
+        trial = study.ask()
     started = time.time()
     hyperparams = SEARCH_SPACES[config.algo](trial)
     trial.set_user_attr("hyperparams", hyperparams)
