@@ -5,6 +5,8 @@ loss (used by GAN, DCGAN and the conditional GAN); WGAN-GP has its own.
 """
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import numpy as np
 
 import corenn
@@ -48,9 +50,9 @@ class AdversarialModel(GenerativeModel):
         self.generator, self.discriminator = self.build_networks()
         self.build_optimizers()
 
+    @abstractmethod
     def build_networks(self) -> tuple[nn.Module, nn.Module]:
         """(generator, discriminator) of this GAN, initialised, from ``self.hparams``."""
-        raise NotImplementedError
 
     def conv_widths(self) -> tuple[int, int]:
         """(g_width, d_width) from the hyperparameters, each a positive int (the convolutional GANs')."""

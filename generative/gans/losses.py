@@ -41,9 +41,6 @@ def gradient_penalty(critic, x_hat, stability: float = 1e-12):
     """E (||grad_xhat C(x_hat)||_2 - 1)^2 with the gradient kept in the graph (double backward), so the
     penalty's own gradient reaches the critic's parameters. x_hat (B, ...) array or Tensor -> scalar Tensor.
     ``stability`` inside the square root keeps its derivative finite at a zero gradient."""
-    if not hasattr(corenn.autograd, "grad"):
-        raise NotImplementedError("the gradient penalty needs corenn.autograd.grad(..., create_graph=True) "
-                                  "(double backward), which this corenn does not have yet")
     x_hat = corenn.as_tensor(x_hat.data if isinstance(x_hat, corenn.Tensor) else x_hat).detach()
     x_hat.requires_grad_(True)
     score = critic(x_hat)

@@ -17,8 +17,6 @@ TINY = {
     ConditionalGAN: {"g_width": 8, "d_width": 8},
     WGANGP: {"g_width": 8, "d_width": 8},
 }
-needs_double_backward = pytest.mark.skipif(
-    not hasattr(corenn.autograd, "grad"), reason="corenn.autograd.grad (double backward) is not in corenn yet")
 
 
 def make(cls, seed=0, **hparams):
@@ -66,7 +64,6 @@ def tiny_critic_inputs(rng):
     return x_hat, params
 
 
-@needs_double_backward
 def test_gradient_penalty_gradient_wrt_critic_parameters_matches_central_differences():
     x_hat, params = tiny_critic_inputs(np.random.default_rng(0))
     params = [corenn.Tensor(p, requires_grad=True) for p in params]
@@ -78,7 +75,6 @@ def test_gradient_penalty_gradient_wrt_critic_parameters_matches_central_differe
     assert corenn.gradcheck(penalty, params, eps=1e-6, atol=1e-6, rtol=1e-4)
 
 
-@needs_double_backward
 def test_penalty_gradient_through_the_wgan_critic_module_matches_central_differences():
     corenn.manual_seed(0)
     critic = ConvDiscriminator((1, 8, 8), width=2, batch_norm=False, dtype=np.float64)  # the WGAN-GP critic
@@ -102,7 +98,6 @@ def test_penalty_gradient_through_the_wgan_critic_module_matches_central_differe
     assert np.abs(critic.body[0].weight.grad).max() > 1e-3
 
 
-@needs_double_backward
 def test_gradient_penalty_matches_torch():
     torch = pytest.importorskip("torch")
     x_hat, params = tiny_critic_inputs(np.random.default_rng(1))
@@ -125,7 +120,6 @@ def test_gradient_penalty_matches_torch():
     assert np.abs(ours[0].grad).max() > 1e-3
 
 
-@needs_double_backward
 @pytest.mark.parametrize("scale, expected", [(1.0, 0.0), (2.0, 1.0), (0.5, 0.25)])
 def test_gradient_penalty_of_a_linear_critic_is_the_squared_norm_gap(scale, expected):
     # C(x) = <a, x> has gradient a everywhere, so the penalty is (||a|| - 1)^2 for every x_hat
@@ -148,7 +142,7 @@ def test_interpolate_draws_one_eps_per_example_between_real_and_fake():
 # ---- learning on the toy set ---------------------------------------------------------------------------------
 # The paper's step sizes (1e-4, 2e-4) need thousands of steps; tens of steps show learning with 2e-3 / 3e-3.
 @pytest.mark.parametrize("cls, steps, lr", [(GAN, 40, 2e-3), (DCGAN, 40, 2e-3), (ConditionalGAN, 40, 2e-3),
-                                            pytest.param(WGANGP, 30, 3e-3, marks=needs_double_backward)])
+                                            (WGANGP, 30, 3e-3)])
 def test_discriminator_separates_and_generator_moves_toward_data(cls, steps, lr):
     model = make(cls, lr_g=lr, lr_d=lr)
     x_eval, y_eval = blobs(256, np.random.default_rng(99))
@@ -190,7 +184,6 @@ def test_conditional_label_reaches_the_generator_and_discriminator():
     assert np.abs(a - b).max() > 1e-4 and np.abs(da - db).max() > 1e-6
 
 
-@needs_double_backward
 def test_wgan_gp_logs_the_wasserstein_estimate_and_penalty():
     model = make(WGANGP)
     stats = model.train_step(*blobs(20, np.random.default_rng(0)), np.random.default_rng(0))
@@ -205,7 +198,7 @@ def test_wgan_gp_refuses_a_batch_too_small_to_split_across_critic_steps():
 
 
 # ---- checkpoints, shapes, errors -----------------------------------------------------------------------------
-@pytest.mark.parametrize("cls", [GAN, DCGAN, ConditionalGAN, pytest.param(WGANGP, marks=needs_double_backward)])
+@pytest.mark.parametrize("cls", [GAN, DCGAN, ConditionalGAN, WGANGP])
 def test_state_dict_round_trip_through_a_checkpoint_file(cls, tmp_path):
     model = make(cls, seed=0)
     rng = np.random.default_rng(0)
