@@ -15,9 +15,12 @@ SBX samples its replay batches through SB3's torch ReplayBuffer, so torch's thre
 
 Each (library, algo, threads) measurement is its own process, because OpenBLAS, torch and XLA fix their
 thread pools at start-up. `--threads 1`: OMP/OPENBLAS/MKL_NUM_THREADS=1, torch.set_num_threads(1),
-XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1", and corenn's
-blas_num_threads=1. `--threads default`: those variables removed and nothing set, so each library
-picks its own (corenn's default blas_num_threads is 1; torch and XLA use every core). JAX always
+XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1", corenn's
+blas_num_threads=1, and the process pinned to one CPU (sched_setaffinity): without the pin SBX's JAX
+dispatch and runtime threads overlap its update with the env step on a second core (measured: 12.8 CPU ms
+per 7.9 ms step). `--threads default`: those variables removed and nothing set, so each library
+picks its own (corenn's default blas_num_threads="auto": threads from the matmul size and the free cores,
+rl/core/blas_threads.py; torch and XLA use every core). JAX always
 runs with JAX_PLATFORMS=cpu. On a loaded machine torch's OpenMP threads spin-wait for each other: SB3 at
 its default (2 threads) on a busy 2-core box fell to ~1 env step/s, burning ~1 CPU s per step.
 
@@ -56,6 +59,7 @@ LIB_MODULES = {"corenn": ("corenn", "rl"), "sb3": ("stable_baselines3", "torch")
 VERSIONED = ("numpy", "gymnasium", "mujoco", "torch", "stable-baselines3", "sbx-rl", "jax", "jaxlib", "flax", "optax")
 ALGOS = ("sac", "td3")
 THREADS = ("1", "default")
+THREAD_LABELS = {"1": "1 (one core)", "default": "default (whole machine)"}
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 MARK = "@bench-json "  # prefix of the worker's protocol lines on stdout (libraries may print other lines)
@@ -173,7 +177,8 @@ def thread_report(lib: str, model) -> dict:
     info = {var: os.environ.get(var) for var in (*THREAD_VARS, "XLA_FLAGS")}
     if lib == "corenn":
         import corenn
-        info.update(corenn_blas_num_threads=model.blas_num_threads, blas_threads_outside_learn=corenn.get_num_threads())
+        info.update(corenn_blas_num_threads=model.blas_num_threads, corenn_blas_threads_used=model.blas_threads_used,
+                    blas_threads_outside_learn=corenn.get_num_threads())
     else:
         import torch
         info["torch_threads"] = torch.get_num_threads()
@@ -192,6 +197,14 @@ def set_thread_env(threads: str) -> None:
     os.environ["JAX_PLATFORMS"] = "cpu"
     if threads == "1":
         os.environ.update({var: "1" for var in THREAD_VARS}, XLA_FLAGS=XLA_ONE_THREAD)
+        pin_to_one_core()
+
+
+def pin_to_one_core() -> None:
+    """Run this process (and every thread it starts) on one CPU: the thread variables leave JAX's dispatch
+    and XLA's runtime threads free to use a second core, so "1 thread" alone is not "one core"."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 
 def emit(record: dict) -> None:
@@ -334,9 +347,10 @@ def format_report(report: dict) -> str:
     none = {"status": "not run"}
     for group in report["groups"]:
         r = {lib: group["results"].get(lib, none) for lib in LIBS}
-        lines.append(f"| {group['algo'].upper()} | {group['threads']} | {cell(r['corenn'])} | {cell(r['sbx'])} | "
-                     f"{cell(r['sb3'])} | {ratio(r['corenn'], r['sbx'])} | {ratio(r['corenn'], r['sb3'])} |")
-        cpu.append(f"| {group['algo'].upper()} | {group['threads']} | "
+        lines.append(f"| {group['algo'].upper()} | {THREAD_LABELS[group['threads']]} | {cell(r['corenn'])} | "
+                     f"{cell(r['sbx'])} | {cell(r['sb3'])} | {ratio(r['corenn'], r['sbx'])} | "
+                     f"{ratio(r['corenn'], r['sb3'])} |")
+        cpu.append(f"| {group['algo'].upper()} | {THREAD_LABELS[group['threads']]} | "
                    + " | ".join(cell(r[lib], "{:.2f}", "median_cpu_ms_per_step") for lib in LIBS) + " |")
     failed = [f"- {g['algo']}/{g['threads']}/{lib}: {res['status']}" for g in report["groups"]
               for lib, res in g["results"].items() if res["status"].startswith("failed")]

@@ -24,7 +24,7 @@ import numpy as np
 import corenn
 import corenn.nn.functional as F
 
-from ..core.base_algorithm import BaseAlgorithm, blas_threads
+from ..core.base_algorithm import BaseAlgorithm
 from ..core.checkpoint import CheckpointError, check_space_matches, load_agent, save_agent, space_from_json
 from ..core.checkpoint_fields import algo_spaces, check_int, check_keys, field_error, space
 from ..core.checkpoint_schema import _policy_kwargs as validate_policy_kwargs
@@ -75,8 +75,8 @@ class BC(OfflineLearning, BaseAlgorithm):
 
     def __init__(self, policy, env=None, dataset=None, learning_rate=1e-3, batch_size: int = 256, loss: str = "auto",
                  policy_kwargs: dict | None = None, stats_window_size: int = 100, tensorboard_log: str | None = None,
-                 verbose: int = 0, device: str = "auto", seed: int | None = None, blas_num_threads: int | None = 1,
-                 _init_setup_model: bool = True):
+                 verbose: int = 0, device: str = "auto", seed: int | None = None,
+                 blas_num_threads: int | str | None = "auto", _init_setup_model: bool = True):
         check_hyperparameters("BC", constructor_args(locals()))
         self.dataset = as_flat_dataset(dataset)
         super().__init__(policy, env, learning_rate, policy_kwargs=policy_kwargs, stats_window_size=stats_window_size,
@@ -130,10 +130,11 @@ class BC(OfflineLearning, BaseAlgorithm):
         callback.on_training_start(locals(), globals())
         self.policy.set_training_mode(True)
         logs = {}
-        with blas_threads(self.blas_num_threads):
+        with self._learning_threads() as recheck_threads:
             while self.num_timesteps < self._total_timesteps:
                 self._update_current_progress_remaining(self.num_timesteps, self._total_timesteps)
                 self._update_learning_rate(self.policy.optimizer)
+                recheck_threads()
                 logs = self.train_step(self.dataset.sample(self.batch_size, self.rng))
                 self.num_timesteps += 1
                 self._n_updates += 1

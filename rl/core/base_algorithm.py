@@ -20,6 +20,7 @@ import numpy as np
 import corenn
 
 from . import resume_state
+from .blas_threads import blas_threads
 from .callbacks import CallbackList, ProgressBarCallback, convert_callback
 from .checkpoint import (
     check_finite,
@@ -44,19 +45,6 @@ from .vec_env import env_id_of, wrap_env
 
 __all__ = ["BaseAlgorithm", "blas_threads", "reject_unsupported"]
 
-try:  # limiting BLAS threads makes small-matrix updates ~10x faster on a busy 2-core box
-    from threadpoolctl import threadpool_limits as _threadpool_limits
-except ImportError:  # pragma: no cover - optional
-    _threadpool_limits = None
-
-
-def blas_threads(n: int | None):
-    """Context manager limiting BLAS threads to `n` (no-op when n is None or threadpoolctl is missing)."""
-    if n is None or _threadpool_limits is None:
-        return contextlib.nullcontext()
-    return _threadpool_limits(limits=int(n), user_api="blas")
-
-
 def reject_unsupported(algo_name: str, feature: str, **given) -> None:
     """ValueError for Stable-Baselines3 arguments we accept but do not implement, when one is set:
     `given` maps each argument name to (value, default)."""
@@ -72,9 +60,10 @@ class BaseAlgorithm:
 
     SB3's arguments and three more: `normalize` (False, True or ObsNormalizer kwargs: the
     VecNormalize equivalent, saved with the agent), `n_envs` (sub-envs made when `env` is an id)
-    and `blas_num_threads` (BLAS threads during learn, default 1: small matmuls are fastest
-    unthreaded). `device` is accepted and ignored (everything runs on the CPU); gSDE (use_sde,
-    sde_sample_freq) is not implemented and refused.
+    and `blas_num_threads` (BLAS threads during learn: an int, None to leave BLAS alone, or "auto", the
+    default, which picks from the size of the nets' matmuls and the cores other processes leave free, see
+    rl/core/blas_threads.py; pass an int where a seed must reproduce bit for bit). `device` is accepted and
+    ignored (everything runs on the CPU); gSDE (use_sde, sde_sample_freq) is not implemented and refused.
     """
 
     algo_name = "BaseAlgorithm"
@@ -85,7 +74,7 @@ class BaseAlgorithm:
     def __init__(self, policy, env, learning_rate, policy_kwargs: dict | None = None, stats_window_size: int = 100,
                  tensorboard_log: str | None = None, verbose: int = 0, device: str = "auto", seed: int | None = None,
                  use_sde: bool = False, sde_sample_freq: int = -1, normalize: bool | dict = False, n_envs: int = 1,
-                 blas_num_threads: int | None = 1):
+                 blas_num_threads: int | str | None = "auto"):
         reject_unsupported(self.algo_name, "gSDE exploration", use_sde=(use_sde, False),
                            sde_sample_freq=(sde_sample_freq, -1))
         if isinstance(policy, str):
@@ -103,6 +92,7 @@ class BaseAlgorithm:
         self.tensorboard_log, self.verbose, self.seed, self.device = tensorboard_log, int(verbose), seed, device
         self.normalize = normalize
         self.blas_num_threads = blas_num_threads
+        self.blas_threads_used: int | None = None  # what "auto" picked last (time/blas_threads in the logs)
         self.num_timesteps = 0
         self._total_timesteps = 0
         self._num_timesteps_at_start = 0
@@ -289,6 +279,36 @@ class BaseAlgorithm:
         self.logger.record("time/iterations", iteration, exclude="tensorboard")
         self._record_rollout_and_dump()
 
+    def _largest_matmul_macs(self) -> int:
+        """Multiply-adds of the largest matmul one update does: batch x (fan-in x fan-out) of the widest weight
+        (one member's for ensembles; a conv kernel counted over 64 output positions)."""
+        policy = getattr(self, "policy", None)
+        if policy is None:
+            return 0
+        rows = int(getattr(self, "batch_size", None) or getattr(self, "n_steps", 1) or 1)
+        widest = 0
+        for p in policy.parameters():
+            shape = p.data.shape
+            if len(shape) in (2, 3):
+                widest = max(widest, shape[-2] * shape[-1])
+            elif len(shape) == 4:
+                widest = max(widest, int(np.prod(shape)) * 64)
+        return rows * widest
+
+    @contextlib.contextmanager
+    def _learning_threads(self):
+        """BLAS threads for a learn() call (`blas_num_threads`); yields a function the loop calls between updates."""
+        with blas_threads(self.blas_num_threads, self._largest_matmul_macs()) as auto:
+            if auto is None:
+                yield lambda: None
+                return
+            self.blas_threads_used = auto.threads
+
+            def recheck() -> None:
+                self.blas_threads_used = auto.maybe_update()
+
+            yield recheck
+
     def _record_rollout_and_dump(self) -> None:
         """rollout/* episode statistics and time/*, then write the log block at num_timesteps."""
         elapsed = max((time.time_ns() - self.start_time) / 1e9, 1e-9)
@@ -299,6 +319,8 @@ class BaseAlgorithm:
         if self.ep_success_buffer:
             self.logger.record("rollout/success_rate", float(np.mean(self.ep_success_buffer)))
         self.logger.record("time/fps", fps)
+        if self.blas_threads_used is not None:
+            self.logger.record("time/blas_threads", self.blas_threads_used, exclude="tensorboard")
         self.logger.record("time/time_elapsed", int(elapsed), exclude="tensorboard")
         self.logger.record("time/total_timesteps", self.num_timesteps, exclude="tensorboard")
         self.logger.dump(step=self.num_timesteps)

@@ -56,7 +56,7 @@ RULES: dict[str, Rule] = {
     "policy_kwargs": Rule("dict", optional=True), "normalize": Rule("normalize"),
     "tensorboard_log": Rule("path", optional=True), "device": Rule("str"),
     "n_envs": Rule("int", 1, MAX_N_ENVS, why="one env object per sub-env"),
-    "blas_num_threads": Rule("int", 1, 1024, optional=True),
+    "blas_num_threads": Rule("int", 1, 1024, optional=True, also=("auto",)),
     "use_sde": _BOOL, "sde_sample_freq": Rule("int", -1, MAX_COUNT), "use_sde_at_warmup": _BOOL,
     # on-policy
     "n_steps": Rule("int", 1, 1_000_000, why="the rollout buffer holds n_steps x n_envs steps"),

@@ -22,7 +22,7 @@ import numpy as np
 
 import corenn
 
-from .base_algorithm import BaseAlgorithm, blas_threads, reject_unsupported
+from .base_algorithm import BaseAlgorithm, reject_unsupported
 from .checkpoint import read_replay_buffer
 from .dict_replay_buffer import DictReplayBuffer
 from .noise import ActionNoise, VectorizedActionNoise, noise_from_json, noise_to_json
@@ -83,7 +83,7 @@ class OffPolicyAlgorithm(BaseAlgorithm):
                  stats_window_size: int = 100, tensorboard_log: str | None = None, verbose: int = 0,
                  device: str = "auto", seed: int | None = None, use_sde: bool = False, sde_sample_freq: int = -1,
                  use_sde_at_warmup: bool = False, normalize: bool | dict = False, n_envs: int = 1,
-                 blas_num_threads: int | None = 1):
+                 blas_num_threads: int | str | None = "auto"):
         check_hyperparameters("OffPolicyAlgorithm", constructor_args(locals()))
         reject_unsupported(self.algo_name, "n-step returns", n_steps=(n_steps, 1))
         reject_unsupported(self.algo_name, "gSDE exploration", use_sde=(use_sde, False),
@@ -252,7 +252,7 @@ class OffPolicyAlgorithm(BaseAlgorithm):
                                                       tb_log_name, progress_bar)
         callback.on_training_start(locals(), globals())
         try:
-            with blas_threads(self.blas_num_threads):
+            with self._learning_threads() as recheck_threads:
                 while self.num_timesteps < total_timesteps:
                     rollout = self.collect_rollouts(self.env, callback, self.train_freq, self.action_noise,
                                                     self.learning_starts, log_interval)
@@ -261,6 +261,7 @@ class OffPolicyAlgorithm(BaseAlgorithm):
                     if self.num_timesteps > 0 and self.num_timesteps > self.learning_starts:
                         steps = self.gradient_steps if self.gradient_steps >= 0 else rollout.episode_timesteps
                         if steps > 0:
+                            recheck_threads()
                             updates_before = self._n_updates
                             self.train(gradient_steps=steps, batch_size=self.batch_size)
                             if self._n_updates // 100 > updates_before // 100:

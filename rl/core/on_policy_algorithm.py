@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base_algorithm import BaseAlgorithm, blas_threads, reject_unsupported
+from .base_algorithm import BaseAlgorithm, reject_unsupported
 from .rollout_buffer import RolloutBuffer
 from .validation import (
     check_actions,
@@ -34,7 +34,7 @@ class OnPolicyAlgorithm(BaseAlgorithm):
                  sde_sample_freq: int = -1, rollout_buffer_class=None, rollout_buffer_kwargs: dict | None = None,
                  stats_window_size: int = 100, tensorboard_log: str | None = None, policy_kwargs: dict | None = None,
                  verbose: int = 0, seed: int | None = None, device: str = "auto", normalize: bool | dict = False,
-                 n_envs: int = 1, blas_num_threads: int | None = 1):
+                 n_envs: int = 1, blas_num_threads: int | str | None = "auto"):
         check_hyperparameters("OnPolicyAlgorithm", constructor_args(locals()))
         reject_unsupported(self.algo_name, "custom rollout buffers", rollout_buffer_class=(rollout_buffer_class, None),
                            rollout_buffer_kwargs=(rollout_buffer_kwargs or None, None))
@@ -128,7 +128,7 @@ class OnPolicyAlgorithm(BaseAlgorithm):
                                                       tb_log_name, progress_bar)
         callback.on_training_start(locals(), globals())
         try:
-            with blas_threads(self.blas_num_threads):
+            with self._learning_threads() as recheck_threads:
                 while self.num_timesteps < total_timesteps:
                     if not self.collect_rollouts(self.env, callback, self.rollout_buffer, self.n_steps):
                         break
@@ -136,6 +136,7 @@ class OnPolicyAlgorithm(BaseAlgorithm):
                     self._update_current_progress_remaining(self.num_timesteps, total_timesteps)
                     if log_interval is not None and log_interval > 0 and iteration % log_interval == 0:
                         self._dump_logs(iteration)
+                    recheck_threads()
                     self.train()
         finally:
             callback.on_training_end()

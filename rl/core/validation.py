@@ -188,6 +188,8 @@ def check_value(name: str, value, rule: Rule | None = None) -> None:
     kind = rule.kind
     if value is None and (rule.optional or kind in ("any", "none")):
         return
+    if isinstance(value, str) and value in rule.also:  # a named setting beside the numbers ("auto")
+        return
     if kind in ("int", "float"):
         _check_number(name, value, rule, integer=kind == "int")
     elif kind == "schedule":

@@ -42,7 +42,6 @@ from corenn import nn, optim
 from corenn.nn import functional as F
 from corenn.nn.functional import take_min
 
-from ..core.base_algorithm import blas_threads
 from ..core.offline_learning import OfflineLearning, check_dataset_spaces
 from ..core.policies import extract
 from ..core.polyak import polyak_update
@@ -109,7 +108,7 @@ class CQL(OfflineLearning, SAC):
                  lagrange: bool = False, target_action_gap: float = -1.0, backup_entropy: bool = False,
                  bc_steps: int = 0, stats_window_size: int = 100, tensorboard_log: str | None = None,
                  policy_kwargs: dict | None = None, verbose: int = 0, seed: int | None = None, device: str = "auto",
-                 normalize: bool | dict = False, n_envs: int = 1, blas_num_threads: int | None = 1,
+                 normalize: bool | dict = False, n_envs: int = 1, blas_num_threads: int | str | None = "auto",
                  _init_setup_model: bool = True):
         check_hyperparameters("CQL", constructor_args(locals()))  # lagrange=True needs target_action_gap >= 0
         self.dataset = as_flat_dataset(dataset)
@@ -211,6 +210,9 @@ class CQL(OfflineLearning, SAC):
         gap = cql_gap(q_sampled, q_data, log_density, self.cql_temperature, self.importance_sampling)
         return gap, float(q_sampled.data[:, :, :n].mean()), float(q_sampled.data[:, :, n:].mean())
 
+    def _largest_matmul_macs(self) -> int:
+        return super()._largest_matmul_macs() * 3 * self.n_action_samples  # the gap's sampled actions
+
     def train(self, gradient_steps: int, batch_size: int = 256) -> None:
         policy, rng, alpha = self.policy, self.rng, self.entropy_coefficient
         actor, critic, critic_target = policy.actor, policy.critic, policy.critic_target
@@ -290,9 +292,10 @@ class CQL(OfflineLearning, SAC):
         self._fit_normalizer()
         every = max(int(log_interval or 0), 1) if log_interval else self._total_timesteps + 1
         try:
-            with blas_threads(self.blas_num_threads):
+            with self._learning_threads() as recheck_threads:
                 while self.num_timesteps < self._total_timesteps:
                     self._update_current_progress_remaining(self.num_timesteps, self._total_timesteps)
+                    recheck_threads()
                     self.train(gradient_steps=1, batch_size=self.batch_size)
                     self.num_timesteps += 1
                     if self._n_updates % 100 == 0:

@@ -99,7 +99,7 @@ class GAIL(PPO):
                  discriminator_net_arch=(64, 64), bc_warm_start: int = 0, stats_window_size: int = 100,
                  tensorboard_log: str | None = None, policy_kwargs: dict | None = None, verbose: int = 0,
                  seed: int | None = None, device: str = "auto", normalize: bool | dict = False, n_envs: int = 1,
-                 blas_num_threads: int | None = 1, _init_setup_model: bool = True):
+                 blas_num_threads: int | str | None = "auto", _init_setup_model: bool = True):
         check_hyperparameters("GAIL", constructor_args(locals()))
         super().__init__(policy, env, learning_rate=learning_rate, n_steps=n_steps, batch_size=batch_size,
                          n_epochs=n_epochs, gamma=gamma, gae_lambda=gae_lambda, clip_range=clip_range,

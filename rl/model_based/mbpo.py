@@ -31,7 +31,6 @@ import numpy as np
 import corenn
 from corenn import optim
 
-from ..core.base_algorithm import blas_threads
 from ..core.checkpoint import CheckpointError, save_agent, space_to_json
 from ..core.off_policy_algorithm import TrainFreq
 from ..core.preprocessing import is_image_space
@@ -101,7 +100,7 @@ class MBPO(SAC):
                  model_patience: int = 5, model_max_epochs: int | None = None, termination_fn: str | None = None,
                  stats_window_size: int = 100, tensorboard_log: str | None = None, policy_kwargs: dict | None = None,
                  verbose: int = 0, seed: int | None = None, device: str = "auto", normalize: bool | dict = False,
-                 n_envs: int = 1, blas_num_threads: int | None = 1, _init_setup_model: bool = True):
+                 n_envs: int = 1, blas_num_threads: int | str | None = "auto", _init_setup_model: bool = True):
         args = constructor_args(locals())
         for name, rule in MBPO_RULES.items():
             check_value(name, args[name], rule)
@@ -183,7 +182,7 @@ class MBPO(SAC):
         callback.on_training_start(locals(), globals())
         one_step = TrainFreq(1, "step")
         try:
-            with blas_threads(self.blas_num_threads):
+            with self._learning_threads() as recheck_threads:
                 while self.num_timesteps < total_timesteps:
                     # 1. one env step into the real replay buffer
                     rollout = self.collect_rollouts(self.env, callback, one_step, self.action_noise,
@@ -197,6 +196,7 @@ class MBPO(SAC):
                         self.train_dynamics_model()
                         self.rollout_model()
                     # 3. SAC updates on mixed real / model batches
+                    recheck_threads()
                     self.train(gradient_steps=self.num_sac_updates_per_step * self.n_envs,
                                batch_size=self.batch_size)
         finally:

@@ -26,7 +26,7 @@ class DDPG(TD3):
                  replay_buffer_kwargs: dict | None = None, optimize_memory_usage: bool = False, n_steps: int = 1,
                  stats_window_size: int = 100, tensorboard_log: str | None = None, policy_kwargs: dict | None = None,
                  verbose: int = 0, seed: int | None = None, device: str = "auto", normalize: bool | dict = False,
-                 n_envs: int = 1, blas_num_threads: int | None = 1, _init_setup_model: bool = True):
+                 n_envs: int = 1, blas_num_threads: int | str | None = "auto", _init_setup_model: bool = True):
         check_hyperparameters("DDPG", constructor_args(locals()))
         policy_kwargs = dict(policy_kwargs or {})
         policy_kwargs.setdefault("n_critics", 1)

@@ -85,7 +85,7 @@ class SAC(OffPolicyAlgorithm):
                  sde_sample_freq: int = -1, use_sde_at_warmup: bool = False, stats_window_size: int = 100,
                  tensorboard_log: str | None = None, policy_kwargs: dict | None = None, verbose: int = 0,
                  seed: int | None = None, device: str = "auto", normalize: bool | dict = False, n_envs: int = 1,
-                 blas_num_threads: int | None = 1, _init_setup_model: bool = True):
+                 blas_num_threads: int | str | None = "auto", _init_setup_model: bool = True):
         check_hyperparameters("SAC", constructor_args(locals()))
         super().__init__(policy, env, learning_rate=learning_rate, buffer_size=buffer_size,
                          learning_starts=learning_starts, batch_size=batch_size, tau=tau, gamma=gamma,

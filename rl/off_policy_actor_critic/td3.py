@@ -41,7 +41,7 @@ class TD3(OffPolicyAlgorithm):
                  policy_delay: int = 2, target_policy_noise: float = 0.2, target_noise_clip: float = 0.5,
                  stats_window_size: int = 100, tensorboard_log: str | None = None, policy_kwargs: dict | None = None,
                  verbose: int = 0, seed: int | None = None, device: str = "auto", normalize: bool | dict = False,
-                 n_envs: int = 1, blas_num_threads: int | None = 1, _init_setup_model: bool = True):
+                 n_envs: int = 1, blas_num_threads: int | str | None = "auto", _init_setup_model: bool = True):
         check_hyperparameters("TD3", constructor_args(locals()))
         super().__init__(policy, env, learning_rate=learning_rate, buffer_size=buffer_size,
                          learning_starts=learning_starts, batch_size=batch_size, tau=tau, gamma=gamma,

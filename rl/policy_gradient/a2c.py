@@ -37,7 +37,7 @@ class A2C(OnPolicyAlgorithm):
                  sde_sample_freq: int = -1, rollout_buffer_class=None, rollout_buffer_kwargs: dict | None = None,
                  normalize_advantage: bool = False, stats_window_size: int = 100, tensorboard_log: str | None = None,
                  policy_kwargs: dict | None = None, verbose: int = 0, seed: int | None = None, device: str = "auto",
-                 normalize: bool | dict = False, n_envs: int = 1, blas_num_threads: int | None = 1,
+                 normalize: bool | dict = False, n_envs: int = 1, blas_num_threads: int | str | None = "auto",
                  _init_setup_model: bool = True):
         check_hyperparameters("A2C", constructor_args(locals()))
         super().__init__(policy, env, learning_rate=learning_rate, n_steps=n_steps, gamma=gamma,

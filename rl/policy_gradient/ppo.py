@@ -49,7 +49,7 @@ class PPO(OnPolicyAlgorithm):
                  rollout_buffer_class=None, rollout_buffer_kwargs: dict | None = None, target_kl: float | None = None,
                  stats_window_size: int = 100, tensorboard_log: str | None = None, policy_kwargs: dict | None = None,
                  verbose: int = 0, seed: int | None = None, device: str = "auto", normalize: bool | dict = False,
-                 n_envs: int = 1, blas_num_threads: int | None = 1, _init_setup_model: bool = True):
+                 n_envs: int = 1, blas_num_threads: int | str | None = "auto", _init_setup_model: bool = True):
         check_hyperparameters("PPO", constructor_args(locals()))
         super().__init__(policy, env, learning_rate=learning_rate, n_steps=n_steps, gamma=gamma,
                          gae_lambda=gae_lambda, ent_coef=ent_coef, vf_coef=vf_coef, max_grad_norm=max_grad_norm,

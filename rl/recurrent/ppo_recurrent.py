@@ -66,7 +66,7 @@ class RecurrentPPO(PPO):
                  max_grad_norm: float = 0.5, use_sde: bool = False, sde_sample_freq: int = -1,
                  target_kl: float | None = None, stats_window_size: int = 100, tensorboard_log: str | None = None,
                  policy_kwargs: dict | None = None, verbose: int = 0, seed: int | None = None, device: str = "auto",
-                 normalize: bool | dict = False, n_envs: int = 1, blas_num_threads: int | None = 1,
+                 normalize: bool | dict = False, n_envs: int = 1, blas_num_threads: int | str | None = "auto",
                  _init_setup_model: bool = True):
         check_hyperparameters("RecurrentPPO", constructor_args(locals()))
         self._last_lstm_states = None

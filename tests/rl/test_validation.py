@@ -60,7 +60,7 @@ COMMON_BAD = [  # (arguments, message) refused by every algorithm with a policy
     (dict(n_envs=2.5), "n_envs must be an int in [1, 4096]"),
     (dict(verbose=5), "verbose must be an int in [0, 2], got 5"),
     (dict(stats_window_size=0), "stats_window_size must be an int in [1, 1,000,000], got 0"),
-    (dict(blas_num_threads=0), "blas_num_threads must be an int in [1, 1024], or None, got 0"),
+    (dict(blas_num_threads=0), "blas_num_threads must be an int in [1, 1024], or 'auto', or None, got 0"),
     (dict(seed=-1), "seed must be an int >= 0, or None, got -1"),
     (dict(seed="7"), "seed must be an int >= 0, or None, got str '7'"),
     (dict(policy_kwargs=[64, 64]), "policy_kwargs must be a dict or None, got list [64, 64]"),

@@ -61,11 +61,11 @@ def test_parent_reports_a_missing_library_as_not_installed(bench, monkeypatch, t
     corenn = results["corenn"]
     assert corenn["status"] == "ok" and len(corenn["steps_per_s"]) == 2
     assert corenn["thread_info"]["OPENBLAS_NUM_THREADS"] is None  # "default": nothing pinned
-    assert corenn["thread_info"]["corenn_blas_num_threads"] == 1  # corenn's own default
+    assert corenn["thread_info"]["corenn_blas_num_threads"] == "auto"  # corenn's own default
     assert len(report["load_average"]["before"]) == len(report["load_average"]["after"]) == 3
     table = capsys.readouterr().out
     assert "| algo | threads | corenn steps/s | SBX steps/s | SB3 steps/s | corenn/SBX | corenn/SB3 |" in table
-    row = next(ln for ln in table.splitlines() if ln.startswith("| SAC | default |"))
+    row = next(ln for ln in table.splitlines() if ln.startswith("| SAC | default (whole machine) |"))
     assert row.split("|")[4].strip() == "not installed" and row.split("|")[6].strip() == "-"
 
 
@@ -90,7 +90,7 @@ def test_three_libraries_alternate_rounds_with_the_same_settings(bench, algo, ca
     for lib in ("sbx", "sb3"):
         assert results[lib]["thread_info"]["torch_threads"] == 1
         assert results[lib]["thread_info"]["XLA_FLAGS"] == bench.XLA_ONE_THREAD
-    row = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith(f"| {algo.upper()} | 1 |"))
+    row = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith(f"| {algo.upper()} | 1 (one core) |"))
     assert all(c.strip().endswith("x") for c in row.split("|")[6:8])
 
 
@@ -99,4 +99,4 @@ def test_a_failing_worker_is_reported_with_its_error(bench, capsys):
     status = report["groups"][0]["results"]["corenn"]["status"]
     assert status.startswith("failed: corenn/td3/threads=1 exited with status 1") and "NoSuchEnv" in status
     out = capsys.readouterr().out
-    assert "| TD3 | 1 | failed | not run | not run | - | - |" in out and "Failures:" in out
+    assert "| TD3 | 1 (one core) | failed | not run | not run | - | - |" in out and "Failures:" in out
