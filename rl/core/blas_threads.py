@@ -6,7 +6,8 @@
                  threads, anything of 64x64 layers stays on one, whose GEMMs are too small to split.
     free cores:  the CPUs this process may use minus the work of other processes on them, from
                  /proc/stat (idle time plus our own CPU time, over wall time: a 0.1 s probe at the
-                 start, then the span since the last check), or the 1-minute load average off Linux.
+                 start unless a learn() call measured in the last minute, then the span since the last
+                 check), or the 1-minute load average off Linux.
 A busy 2-core box thus trains on one thread (OpenBLAS threads that spin-wait for a core another
 process holds make a small update ~10x slower), a quiet one on two.
 
@@ -28,6 +29,7 @@ __all__ = ["AutoBlasThreads", "blas_threads", "free_cores", "size_cap", "usable_
 
 MACS_PER_THREAD = 1 << 23  # multiply-adds a BLAS thread needs to be worth waking (256^3 -> 2 threads)
 RECHECK_SECONDS = 10.0
+REUSE_SECONDS = 60.0  # a learn() call starting this soon after the last measurement trusts it (no 0.1 s probe)
 
 _controller = None
 _last_free: tuple | None = None  # (free cores, the sample it ended at): reused by a learn() call soon after
@@ -118,11 +120,11 @@ class AutoBlasThreads:
 
     def start(self, probe_seconds: float = 0.1) -> int:
         """Pick the first count from a short /proc/stat probe (the load average off Linux), or from the last
-        learn() call's measurement when that is under recheck_seconds old, and apply it."""
+        learn() call's measurement when that is under REUSE_SECONDS old, and apply it."""
         global _last_free
         n = 1
         if self.cap > 1:
-            fresh = _last_free is not None and time.monotonic() - _last_free[1][2] < self.recheck_seconds
+            fresh = _last_free is not None and time.monotonic() - _last_free[1][2] < REUSE_SECONDS
             if fresh:
                 free, self._sample = _last_free
             else:
