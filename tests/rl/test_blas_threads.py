@@ -4,8 +4,8 @@ import pytest
 from threadpoolctl import threadpool_info
 
 import rl
-from rl.core.callbacks import BaseCallback
 from rl.core import blas_threads as bt
+from rl.core.callbacks import BaseCallback
 
 
 def blas_threads_now() -> int:
