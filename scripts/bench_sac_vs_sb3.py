@@ -29,6 +29,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from bench_sac_vs_sbx import timed_learn  # noqa: E402 (this folder is on sys.path when run as a script)
+
 import corenn
 import rl.off_policy_actor_critic.sac as sac_module
 from rl.off_policy_actor_critic.sac import SAC
@@ -50,13 +52,6 @@ def make_sb3(env_id: str, learning_starts: int, seed: int):
                    **copy.deepcopy(COMMON))  # SB3 writes into policy_kwargs
     model.set_logger(configure(None, []))
     return model
-
-
-def timed_learn(model, steps: int) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of the whole process) for `steps` more env steps."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    model.learn(steps, reset_num_timesteps=False, log_interval=None)
-    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def compare(env_id: str, args) -> dict:

@@ -20,7 +20,7 @@ import numpy as np
 import corenn
 
 from . import resume_state
-from .blas_threads import blas_threads
+from .blas_threads import blas_threads, largest_matmul_macs
 from .callbacks import CallbackList, ProgressBarCallback, convert_callback
 from .checkpoint import (
     check_finite,
@@ -44,6 +44,10 @@ from .validation import check_observations
 from .vec_env import env_id_of, wrap_env
 
 __all__ = ["BaseAlgorithm", "blas_threads", "reject_unsupported"]
+
+def _no_thread_recheck() -> None:
+    """The between-updates call of a learn() whose BLAS thread count is fixed."""
+
 
 def reject_unsupported(algo_name: str, feature: str, **given) -> None:
     """ValueError for Stable-Baselines3 arguments we accept but do not implement, when one is set:
@@ -92,7 +96,7 @@ class BaseAlgorithm:
         self.tensorboard_log, self.verbose, self.seed, self.device = tensorboard_log, int(verbose), seed, device
         self.normalize = normalize
         self.blas_num_threads = blas_num_threads
-        self.blas_threads_used: int | None = None  # what "auto" picked last (time/blas_threads in the logs)
+        self._blas_auto = None  # the AutoBlasThreads of the last learn() with blas_num_threads="auto"
         self.num_timesteps = 0
         self._total_timesteps = 0
         self._num_timesteps_at_start = 0
@@ -280,34 +284,21 @@ class BaseAlgorithm:
         self._record_rollout_and_dump()
 
     def _largest_matmul_macs(self) -> int:
-        """Multiply-adds of the largest matmul one update does: batch x (fan-in x fan-out) of the widest weight
-        (one member's for ensembles; a conv kernel counted over 64 output positions)."""
-        policy = getattr(self, "policy", None)
-        if policy is None:
-            return 0
-        rows = int(getattr(self, "batch_size", None) or getattr(self, "n_steps", 1) or 1)
-        widest = 0
-        for p in policy.parameters():
-            shape = p.data.shape
-            if len(shape) in (2, 3):
-                widest = max(widest, shape[-2] * shape[-1])
-            elif len(shape) == 4:
-                widest = max(widest, int(np.prod(shape)) * 64)
-        return rows * widest
+        """Size of an update's largest matmul, for blas_num_threads="auto" (rl/core/blas_threads.py)."""
+        rows = getattr(self, "batch_size", None) or getattr(self, "n_steps", 1) or 1
+        return 0 if getattr(self, "policy", None) is None else largest_matmul_macs(self.policy.parameters(), rows)
+
+    @property
+    def blas_threads_used(self) -> int | None:
+        """The thread count "auto" chose last (time/blas_threads in the logs); None for a fixed setting."""
+        return None if self._blas_auto is None else self._blas_auto.threads
 
     @contextlib.contextmanager
     def _learning_threads(self):
-        """BLAS threads for a learn() call (`blas_num_threads`); yields a function the loop calls between updates."""
+        """BLAS threads for a learn() call (`blas_num_threads`); yields what the loop calls between updates."""
         with blas_threads(self.blas_num_threads, self._largest_matmul_macs()) as auto:
-            if auto is None:
-                yield lambda: None
-                return
-            self.blas_threads_used = auto.threads
-
-            def recheck() -> None:
-                self.blas_threads_used = auto.maybe_update()
-
-            yield recheck
+            self._blas_auto = auto
+            yield auto.maybe_update if auto is not None else _no_thread_recheck
 
     def _record_rollout_and_dump(self) -> None:
         """rollout/* episode statistics and time/*, then write the log block at num_timesteps."""

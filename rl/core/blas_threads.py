@@ -25,7 +25,7 @@ try:
 except ImportError:  # pragma: no cover - threadpoolctl is a dependency; without it limits are no-ops
     ThreadpoolController = None
 
-__all__ = ["AutoBlasThreads", "blas_threads", "free_cores", "size_cap", "usable_cpus"]
+__all__ = ["AutoBlasThreads", "blas_threads", "free_cores", "largest_matmul_macs", "size_cap", "usable_cpus"]
 
 MACS_PER_THREAD = 1 << 23  # multiply-adds a BLAS thread needs to be worth waking (256^3 -> 2 threads)
 RECHECK_SECONDS = 10.0
@@ -53,6 +53,19 @@ def usable_cpus() -> int:
 def size_cap(largest_matmul_macs: int, cpus: int) -> int:
     """Threads the largest matmul of an update can use: one per 2^23 multiply-adds, within [1, cpus]."""
     return max(1, min(int(cpus), int(largest_matmul_macs) // MACS_PER_THREAD))
+
+
+def largest_matmul_macs(parameters, rows: int) -> int:
+    """Multiply-adds of the largest matmul an update does: rows x (fan-in x fan-out) of the widest weight (one
+    member's for ensembles (E, in, out); a conv kernel (out, in, kh, kw) counted over 64 output positions)."""
+    widest = 0
+    for p in parameters:
+        shape = p.data.shape
+        if len(shape) in (2, 3):
+            widest = max(widest, shape[-2] * shape[-1])
+        elif len(shape) == 4:
+            widest = max(widest, shape[0] * shape[1] * shape[2] * shape[3] * 64)
+    return int(rows) * widest
 
 
 def _cpu_times() -> tuple[float, float] | None:
@@ -105,6 +118,14 @@ class AutoBlasThreads:
     def _take_sample(self) -> tuple:
         return _cpu_times(), _own_cpu_seconds(), time.monotonic()
 
+    def _measure(self, before: tuple) -> float:
+        """Free cores since `before`; the new sample becomes the next check's start and is shared (_last_free)."""
+        global _last_free
+        self._sample = self._take_sample()
+        free = free_cores(self.cpus, before, self._sample)
+        _last_free = (free, self._sample)
+        return free
+
     def _choose(self, free: float) -> int:
         # a core counts as free when at least ~3/4 of it is: a spinning BLAS thread on a shared core is slow
         return max(1, min(self.cap, int(free + 0.25)))
@@ -121,18 +142,14 @@ class AutoBlasThreads:
     def start(self, probe_seconds: float = 0.1) -> int:
         """Pick the first count from a short /proc/stat probe (the load average off Linux), or from the last
         learn() call's measurement when that is under REUSE_SECONDS old, and apply it."""
-        global _last_free
         n = 1
         if self.cap > 1:
-            fresh = _last_free is not None and time.monotonic() - _last_free[1][2] < REUSE_SECONDS
-            if fresh:
+            if _last_free is not None and time.monotonic() - _last_free[1][2] < REUSE_SECONDS:
                 free, self._sample = _last_free
             else:
                 before = self._take_sample()
                 time.sleep(probe_seconds if before[0] is not None else 0.0)
-                self._sample = self._take_sample()
-                free = free_cores(self.cpus, before, self._sample)
-                _last_free = (free, self._sample)
+                free = self._measure(before)
             n = self._choose(free)
         else:
             self._sample = self._take_sample()
@@ -144,12 +161,8 @@ class AutoBlasThreads:
         """Re-measure every recheck_seconds; cheap (one clock read) otherwise."""
         if self.cap == 1 or time.monotonic() < self._next_check:
             return self.threads
-        global _last_free
-        now = self._take_sample()
-        free = free_cores(self.cpus, self._sample, now)
-        _last_free = (free, now)
-        n = self._choose(free)
-        self._sample, self._next_check = now, now[2] + self.recheck_seconds
+        n = self._choose(self._measure(self._sample))
+        self._next_check = self._sample[2] + self.recheck_seconds
         if n != self.threads:
             self._apply(n)
             self.changes += 1

@@ -95,6 +95,8 @@ def _in_range(x: float, rule: Rule) -> bool:
 
 
 def _check_number(name: str, value, rule: Rule, integer: bool) -> None:
+    if isinstance(value, str) and value in rule.also:  # a named setting beside the numbers ("auto")
+        return
     if not _is_number(value):
         raise _fail(name, rule, value)
     x = float(value)
@@ -187,8 +189,6 @@ def check_value(name: str, value, rule: Rule | None = None) -> None:
     rule = RULES[name] if rule is None else rule
     kind = rule.kind
     if value is None and (rule.optional or kind in ("any", "none")):
-        return
-    if isinstance(value, str) and value in rule.also:  # a named setting beside the numbers ("auto")
         return
     if kind in ("int", "float"):
         _check_number(name, value, rule, integer=kind == "int")
