@@ -5,7 +5,8 @@
     python scripts/bench_onpolicy.py --run all
 
 Targets: A2C CartPole-v1 deterministic eval >= 475; PPO Pendulum-v1 >= -250 (rl-zoo3 reports -172
-for PPO at 100k steps with gSDE, which is not implemented here: plain Gaussian exploration).
+for PPO at 100k steps with gSDE; this script keeps plain Gaussian exploration, as when its figures were first
+measured, before gSDE existed here; ppo.yml now has rl-zoo3's use_sde).
 Prints one markdown row per seed: wall time of learn(), deterministic eval mean +/- std.
 """
 

@@ -6,5 +6,7 @@ from ..core.distributions import (
     Distribution,
     make_proba_distribution,
 )
+from ..core.sde_distribution import StateDependentNoiseDistribution
 
-__all__ = ["Distribution", "CategoricalDistribution", "DiagGaussianDistribution", "make_proba_distribution"]
+__all__ = ["Distribution", "CategoricalDistribution", "DiagGaussianDistribution", "StateDependentNoiseDistribution",
+           "make_proba_distribution"]

@@ -67,7 +67,7 @@ class BaseAlgorithm:
     and `blas_num_threads` (BLAS threads during learn: an int, None to leave BLAS alone, or "auto", the
     default, which picks from the size of the nets' matmuls and the cores other processes leave free, see
     rl/core/blas_threads.py; pass an int where a seed must reproduce bit for bit). `device` is accepted and
-    ignored (everything runs on the CPU); gSDE (use_sde, sde_sample_freq) is not implemented and refused.
+    ignored (everything runs on the CPU); gSDE (use_sde, sde_sample_freq) is implemented by the on-policy ones.
     """
 
     algo_name = "BaseAlgorithm"
@@ -79,8 +79,7 @@ class BaseAlgorithm:
                  tensorboard_log: str | None = None, verbose: int = 0, device: str = "auto", seed: int | None = None,
                  use_sde: bool = False, sde_sample_freq: int = -1, normalize: bool | dict = False, n_envs: int = 1,
                  blas_num_threads: int | str | None = "auto"):
-        reject_unsupported(self.algo_name, "gSDE exploration", use_sde=(use_sde, False),
-                           sde_sample_freq=(sde_sample_freq, -1))
+        self.use_sde, self.sde_sample_freq = bool(use_sde), int(sde_sample_freq)  # gSDE: on-policy algorithms
         if isinstance(policy, str):
             if policy not in self.policy_aliases:
                 raise ValueError(f"unknown policy {policy!r} for {self.algo_name}; "

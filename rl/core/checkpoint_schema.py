@@ -172,7 +172,7 @@ def _policy_kwargs(meta: dict, algo_cls) -> None:
         elif key == "optimizer_kwargs":
             _optimizer_kwargs(field, value, pk.get("optimizer_class", "Adam"))
         elif key in ("ortho_init", "share_features_extractor", "normalize_images", "shared_lstm",
-                     "enable_critic_lstm"):
+                     "enable_critic_lstm", "use_sde", "full_std", "use_expln"):
             check_bool(field, value)
         elif key == "features_extractor_class":
             _extractor_class(field, value)

@@ -2,12 +2,15 @@
 
 Each iteration collects `n_steps` vector-env steps into a RolloutBuffer (acting under no_grad),
 bootstraps truncated episodes with gamma * V(final_obs), computes GAE, then calls `train()`.
+With gSDE (use_sde=True, Box actions) the policy draws new exploration matrices from `self.rng` at the start
+of each rollout and every `sde_sample_freq` steps when that is > 0 (SB3).
 Actions, observations, rewards and the final observations used to bootstrap must be finite
 (`rl.core.validation`: a ValueError names the env and the step).
 """
 
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 
 from .base_algorithm import BaseAlgorithm, reject_unsupported
@@ -27,7 +30,8 @@ __all__ = ["OnPolicyAlgorithm"]
 class OnPolicyAlgorithm(BaseAlgorithm):
     """Subclasses set `policy_aliases`, implement `train()` and call `self._setup_model()` at the end
     of __init__ when `_init_setup_model`; hyperparameters have SB3's names. There is one rollout
-    buffer: rollout_buffer_class / rollout_buffer_kwargs must stay None."""
+    buffer: rollout_buffer_class / rollout_buffer_kwargs must stay None. use_sde: gSDE exploration (Box
+    actions; the policy gets use_sde=True), sde_sample_freq: new noise every n steps (-1: once per rollout)."""
 
     def __init__(self, policy, env, learning_rate, n_steps: int, gamma: float, gae_lambda: float,
                  ent_coef: float, vf_coef: float, max_grad_norm: float, use_sde: bool = False,
@@ -46,10 +50,21 @@ class OnPolicyAlgorithm(BaseAlgorithm):
         self.ent_coef, self.vf_coef, self.max_grad_norm = float(ent_coef), float(vf_coef), float(max_grad_norm)
         check_rollout_size(self.n_steps, self.n_envs)
 
+    def _check_spaces(self) -> None:
+        super()._check_spaces()
+        if self.use_sde and not isinstance(self.action_space, gym.spaces.Box):
+            raise ValueError("generalized State-Dependent Exploration (gSDE) can only be used with continuous "
+                             f"actions (a Box action space), got {self.action_space}")
+
     def _setup_model(self) -> None:
         self._setup_normalizer()
-        self.policy = self.policy_class(self.observation_space, self.action_space, self.lr_schedule,
-                                        **self.policy_kwargs)
+        policy_kwargs = dict(self.policy_kwargs)
+        if "use_sde" in policy_kwargs and bool(policy_kwargs["use_sde"]) != self.use_sde:
+            raise ValueError(f"policy_kwargs use_sde={policy_kwargs['use_sde']!r} differs from the algorithm's "
+                             f"use_sde={self.use_sde!r}: pass use_sde to {self.algo_name}, not in policy_kwargs")
+        if self.use_sde:  # only then, so that custom policies without a use_sde argument keep working
+            policy_kwargs["use_sde"] = True
+        self.policy = self.policy_class(self.observation_space, self.action_space, self.lr_schedule, **policy_kwargs)
         self._setup_buffer()
 
     def _setup_buffer(self) -> None:
@@ -60,6 +75,11 @@ class OnPolicyAlgorithm(BaseAlgorithm):
             () if discrete else tuple(self.action_space.shape), np.int64 if discrete else np.float32,
             gamma=self.gamma, gae_lambda=self.gae_lambda, obs_dtype=obs_dtype)
 
+    def _load_extra_state(self, data: dict) -> None:
+        super()._load_extra_state(data)
+        if self.use_sde:  # exploration matrices from the loaded log_std, as SB3's load (reset_noise())
+            self.policy.reset_noise(1, rng=self.rng)
+
     def set_env(self, env, force_reset: bool = True) -> None:
         n_before = self.n_envs
         super().set_env(env, force_reset)
@@ -67,6 +87,11 @@ class OnPolicyAlgorithm(BaseAlgorithm):
             self._setup_buffer()
 
     # ------------------------------------------------------------------ rollouts
+    def _maybe_reset_noise(self, n_steps: int) -> None:
+        """gSDE: new exploration matrices (one per env) at step 0 of a rollout and every sde_sample_freq steps."""
+        if self.use_sde and (n_steps == 0 or (self.sde_sample_freq > 0 and n_steps % self.sde_sample_freq == 0)):
+            self.policy.reset_noise(self.n_envs, rng=self.rng)
+
     def _bootstrap_truncated(self, rewards: np.ndarray, terminated, truncated, infos) -> None:
         """In place: rewards[i] += gamma * V(final_obs_i) for sub-envs cut by a time limit."""
         cut = np.flatnonzero(truncated & ~terminated)
@@ -90,6 +115,7 @@ class OnPolicyAlgorithm(BaseAlgorithm):
         n_steps = 0
         dones = np.zeros(self.n_envs, bool)
         while n_steps < n_rollout_steps:
+            self._maybe_reset_noise(n_steps)
             actions, values, log_probs = policy.act(self._last_features, rng=rng)
             check_actions(actions, self.num_timesteps)
             new_obs, rewards, terminated, truncated, infos = env.step(policy.scale_actions(actions))

@@ -20,10 +20,11 @@ from .files import load_hyperparams
 from .parsing import HyperparameterError, parse_literal, parse_params
 
 __all__ = ["ResolvedHyperparams", "resolve", "takes_policy", "preprocess_hyperparams", "make_action_noise",
-           "accepted_kwargs", "check_kwargs", "UNSUPPORTED_KEYS"]
+           "accepted_kwargs", "check_kwargs", "takes_gsde", "UNSUPPORTED_KEYS", "GSDE_KEYS"]
 
 UNSUPPORTED_KEYS = ("env_wrapper", "vec_env_wrapper", "frame_stack", "callback", "use_sde",
                     "sde_sample_freq", "use_sde_at_warmup")
+GSDE_KEYS = ("use_sde", "sde_sample_freq")  # supported by the on-policy algorithms that take them (gSDE)
 
 
 class ResolvedHyperparams(NamedTuple):
@@ -78,7 +79,7 @@ def resolve(algo: str, env_id: str, overrides=None, *, algo_cls=None, n_timestep
         env.close()
     if check_dict_obs and isinstance(observation_space, gym.spaces.Dict):
         policy = "MultiInputPolicy"
-    kwargs = preprocess_hyperparams(hyperparams, action_space)
+    kwargs = preprocess_hyperparams(hyperparams, action_space, algo_cls=algo_cls)
     check_kwargs(algo_cls, kwargs)
     config = dict(hyperparams, n_timesteps=n_timesteps, n_envs=n_envs, policy=policy)
     return ResolvedHyperparams(n_timesteps, n_envs, policy, kwargs, entry, config)
@@ -136,16 +137,28 @@ def _no_names(dotted: str):
     raise ValueError(f"unexpected name {dotted!r}")
 
 
-def preprocess_hyperparams(hyperparams: dict, action_space: gym.Space | None = None) -> dict:
+def takes_gsde(algo_cls) -> bool:
+    """True for the on-policy algorithms with gSDE (PPO, A2C, RecurrentPPO, GAIL): their YAML entries may set
+    use_sde and sde_sample_freq; for every other algorithm these keys are refused."""
+    from rl.core.on_policy_algorithm import OnPolicyAlgorithm
+
+    if not (isinstance(algo_cls, type) and issubclass(algo_cls, OnPolicyAlgorithm)):
+        return False
+    return set(GSDE_KEYS) <= (accepted_kwargs(algo_cls) or set())
+
+
+def preprocess_hyperparams(hyperparams: dict, action_space: gym.Space | None = None, *, algo_cls=None) -> dict:
     """YAML/CLI values -> constructor kwargs (policy, n_timesteps and n_envs already removed).
 
     Parses policy_kwargs / replay_buffer_kwargs / normalize strings safely, turns noise_type and
     noise_std into `action_noise` (for `action_space`), looks up a replay_buffer_class name, train_freq
     list -> tuple. Schedule strings such as 'lin_0.001' are passed through (the algorithms read them).
+    use_sde / sde_sample_freq pass only for an `algo_cls` with gSDE (`takes_gsde`).
     """
     kwargs = {}
+    gsde = algo_cls is not None and takes_gsde(algo_cls)
     for key, value in hyperparams.items():
-        if key in UNSUPPORTED_KEYS:
+        if key in UNSUPPORTED_KEYS and not (gsde and key in GSDE_KEYS):
             raise HyperparameterError(f"hyperparameter {key!r} (rl-zoo3) is not supported here; remove it")
         try:
             if key in ("policy_kwargs", "replay_buffer_kwargs") and isinstance(value, str):

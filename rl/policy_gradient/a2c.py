@@ -29,7 +29,7 @@ class A2C(OnPolicyAlgorithm):
     policy_aliases = {"MlpPolicy": ActorCriticPolicy, "CnnPolicy": ActorCriticCnnPolicy,
                       "MultiInputPolicy": MultiInputActorCriticPolicy}
     _hparam_names = ("learning_rate", "n_steps", "gamma", "gae_lambda", "ent_coef", "vf_coef", "max_grad_norm",
-                     "rms_prop_eps", "use_rms_prop", "normalize_advantage")
+                     "rms_prop_eps", "use_rms_prop", "normalize_advantage", "use_sde", "sde_sample_freq")
 
     def __init__(self, policy, env, learning_rate=7e-4, n_steps: int = 5, gamma: float = 0.99,
                  gae_lambda: float = 1.0, ent_coef: float = 0.0, vf_coef: float = 0.5, max_grad_norm: float = 0.5,

@@ -27,6 +27,7 @@ from ..core.distributions import CategoricalDistribution, DiagGaussianDistributi
 from ..core.feature_extractors import CombinedExtractor, FlattenExtractor, NatureCNN
 from ..core.networks import activation_name, create_mlp, get_activation
 from ..core.policies import PolicyInput, get_optimizer_class
+from ..core.sde_distribution import StateDependentNoiseDistribution
 
 __all__ = ["FlattenExtractor", "MlpExtractor", "ActorCriticPolicy", "ActorCriticCnnPolicy",
            "MultiInputActorCriticPolicy", "MlpPolicy", "CnnPolicy", "MultiInputPolicy", "init_weights"]
@@ -90,8 +91,9 @@ class ActorCriticPolicy(BasePolicy):
     (default FlattenExtractor; CnnPolicy: NatureCNN, MultiInputPolicy: CombinedExtractor);
     share_features_extractor: one extractor for actor and critic (default True); normalize_images: scale
     uint8 images to [0, 1]; optimizer_class / optimizer_kwargs: the optimizer built over all parameters
-    (Adam gets eps=1e-5 like SB3). use_sde / full_std / use_expln / squash_output (gSDE) are SB3's
-    positional slots and must stay at their defaults.
+    (Adam gets eps=1e-5 like SB3). use_sde: gSDE exploration for Box actions (rl.core.sde_distribution; the
+    algorithms pass it from their own use_sde), with full_std (log_std (L, A), else (L, 1)) and use_expln; they
+    are ignored without use_sde, as in SB3. squash_output=True is not implemented.
 
     Custom networks (SB3's guide): override `_build_mlp_extractor()` to set `self.mlp_extractor` to a module
     with `latent_dim_pi`, `latent_dim_vf`, `forward(features) -> (latent_pi, latent_vf)`, `forward_actor`
@@ -108,11 +110,12 @@ class ActorCriticPolicy(BasePolicy):
                  share_features_extractor: bool = True, normalize_images: bool = True,
                  optimizer_class=optim.Adam, optimizer_kwargs: dict | None = None):
         super().__init__()
-        changed = [f"{k}={v!r}" for k, v, d in (("use_sde", use_sde, False), ("full_std", full_std, True),
-                                                 ("use_expln", use_expln, False),
-                                                 ("squash_output", squash_output, False)) if v != d]
-        if changed:
-            raise ValueError(f"{type(self).__name__} does not implement gSDE / squashed outputs ({', '.join(changed)})")
+        if squash_output:
+            raise ValueError(f"{type(self).__name__} does not implement squash_output=True (tanh-squashed gSDE); SB3's "
+                             "on-policy algorithms use squash_output=False")
+        if use_sde and not isinstance(action_space, gym.spaces.Box):
+            raise ValueError(f"gSDE (use_sde=True) needs a continuous (Box) action space, got {action_space}")
+        self.use_sde, self.full_std, self.use_expln = bool(use_sde), bool(full_std), bool(use_expln)
         self.observation_space, self.action_space = observation_space, action_space
         self.inputs = PolicyInput(observation_space, features_extractor_class or self.default_features_extractor,
                                   features_extractor_kwargs, normalize_images)
@@ -138,8 +141,12 @@ class ActorCriticPolicy(BasePolicy):
         self.features_dim = extractors[0].features_dim
         self._build_mlp_extractor()
         self._check_mlp_extractor()
-        self.action_dist = make_proba_distribution(action_space)
-        if isinstance(self.action_dist, DiagGaussianDistribution):
+        if self.use_sde:
+            self.action_dist = StateDependentNoiseDistribution(int(action_space.shape[0]), full_std=self.full_std,
+                                                               use_expln=self.use_expln)
+        else:
+            self.action_dist = make_proba_distribution(action_space)
+        if isinstance(self.action_dist, (DiagGaussianDistribution, StateDependentNoiseDistribution)):
             self.action_net, self.log_std = self.action_dist.proba_distribution_net(
                 self.mlp_extractor.latent_dim_pi, self.log_std_init)
         else:
@@ -180,13 +187,14 @@ class ActorCriticPolicy(BasePolicy):
     def _build_numpy_plans(self) -> None:
         """Acting without Tensors for a FlattenExtractor and plain Linear/Tanh/ReLU stacks (the rollout hot path);
         only for our own MlpExtractor, never for a custom one (its forward may do anything)."""
-        self._pi_plan = self._vf_plan = None
+        self._pi_plan = self._vf_plan = self._latent_plan = None
         if type(self.mlp_extractor) is not MlpExtractor:
             return
         pi = _numpy_plan(self.mlp_extractor.policy_net)
         vf = _numpy_plan(self.mlp_extractor.value_net)
         flat = all(type(e) is FlattenExtractor for e in self.extractors())
         ok = flat and pi is not None and vf is not None
+        self._latent_plan = pi if ok else None  # features -> latent_pi (gSDE's latent)
         self._pi_plan = pi + [[self.action_net, None]] if ok else None
         self._vf_plan = vf + [[self.value_net, None]] if ok else None
 
@@ -199,16 +207,25 @@ class ActorCriticPolicy(BasePolicy):
     # ------------------------------------------------------------------ description
     def config(self) -> dict:
         """JSON-able policy_kwargs to rebuild this policy."""
+        sde = {"use_sde": True, "full_std": self.full_std, "use_expln": self.use_expln} if self.use_sde else {}
         return {"net_arch": self.net_arch, "activation_fn": activation_name(self.activation_fn),
                 "ortho_init": self.ortho_init, "log_std_init": self.log_std_init, **self.inputs.config(),
-                "share_features_extractor": self.share_features_extractor,
+                "share_features_extractor": self.share_features_extractor, **sde,
                 "optimizer_class": self.optimizer_class.__name__, "optimizer_kwargs": jsonable(self.optimizer_kwargs)}
+
+    def reset_noise(self, n_envs: int = 1, rng: np.random.Generator | None = None) -> None:
+        """Draw new gSDE exploration matrices, one per env (SB3), from `rng` (corenn's seeded generator when None)."""
+        if not self.use_sde:
+            raise ValueError("reset_noise() is only available when using gSDE (use_sde=True)")
+        self.action_dist.sample_weights(self.log_std, batch_size=n_envs, rng=rng)
 
     # ------------------------------------------------------------------ core pieces
     def _distribution(self, latent_pi):
         logits_or_mean = self.action_net(latent_pi)
         if isinstance(self.action_dist, CategoricalDistribution):
             return self.action_dist.proba_distribution(logits_or_mean)
+        if self.use_sde:
+            return self.action_dist.proba_distribution(logits_or_mean, self.log_std, latent_pi)
         return self.action_dist.proba_distribution(logits_or_mean, self.log_std)
 
     def extract_features(self, obs, features_extractor: nn.Module | None = None):
@@ -282,6 +299,10 @@ class ActorCriticPolicy(BasePolicy):
         return self.scale_actions(actions)
 
     def _act_numpy(self, features: np.ndarray, deterministic: bool, rng):
+        if self.use_sde:
+            latent = _run_plan(self._latent_plan, features)
+            mean = _run_plan([[self.action_net, None]], latent)
+            return self.action_dist.act_numpy(mean, latent, self.log_std.data, deterministic)
         params = _run_plan(self._pi_plan, features)
         if isinstance(self.action_dist, CategoricalDistribution):
             return CategoricalDistribution.act_numpy(params, deterministic, rng)

@@ -5,7 +5,9 @@ GAE(lambda), then n_epochs passes of shuffled minibatches minimising
     L = -E[min(r A, clip(r, 1-eps, 1+eps) A)] + vf_coef * E[(V - R)^2] - ent_coef * E[H]
 with r = pi(a|s) / pi_old(a|s), optional value clipping, gradient-norm clipping, and an early
 stop when the approximate KL exceeds 1.5 * target_kl. A non-finite loss or gradient norm raises
-ValueError before the weights are touched.
+ValueError before the weights are touched. With use_sde, pi is gSDE's state-dependent Gaussian
+(rl.core.sde_distribution); as in SB3 >= 2.4 train() draws no new noise matrices, which enter neither
+log pi nor H (DLR-RM/stable-baselines3#1929).
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ class PPO(OnPolicyAlgorithm):
     policy_aliases = {"MlpPolicy": ActorCriticPolicy, "CnnPolicy": ActorCriticCnnPolicy,
                       "MultiInputPolicy": MultiInputActorCriticPolicy}
     _hparam_names = ("learning_rate", "n_steps", "batch_size", "n_epochs", "gamma", "gae_lambda", "clip_range",
-                     "clip_range_vf", "normalize_advantage", "ent_coef", "vf_coef", "max_grad_norm", "target_kl")
+                     "clip_range_vf", "normalize_advantage", "ent_coef", "vf_coef", "max_grad_norm", "target_kl",
+                     "use_sde", "sde_sample_freq")
 
     def __init__(self, policy, env, learning_rate=3e-4, n_steps: int = 2048, batch_size: int = 64,
                  n_epochs: int = 10, gamma: float = 0.99, gae_lambda: float = 0.95, clip_range=0.2,

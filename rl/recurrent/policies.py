@@ -93,7 +93,8 @@ class RecurrentActorCriticPolicy(ActorCriticPolicy):
 
     lstm_hidden_size (256), n_lstm_layers (1), shared_lstm (False: the critic reuses the actor's LSTM
     output, without gradient), enable_critic_lstm (True: the critic has its own LSTM; at most one of the two),
-    lstm_kwargs (extra nn.LSTM arguments: bias, dropout); every other argument as ActorCriticPolicy.
+    lstm_kwargs (extra nn.LSTM arguments: bias, dropout); every other argument as ActorCriticPolicy. With use_sde,
+    gSDE's latent is latent_pi, the actor LSTM's output after the policy MLP (as sb3-contrib).
     `predict(obs, state, episode_start, deterministic)` -> (actions, (h, c)) as sb3-contrib.
     """
 

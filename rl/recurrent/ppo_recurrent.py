@@ -7,7 +7,8 @@ of batch_size steps cut into sequences as sb3-contrib does (consecutive steps of
 starting from their stored states, zeroed at an episode start as during collection) minimising PPO's loss
     L = -E[min(r A, clip(r, 1-eps, 1+eps) A)] + vf_coef * E[(V - R)^2] - ent_coef * E[H]
 (means over the real, non-padding steps). Truncated episodes bootstrap with gamma * V(final_obs) computed
-from that env's critic state.
+from that env's critic state. use_sde: gSDE on the actor's latent (the LSTM output after the policy MLP, as
+sb3-contrib), new exploration matrices at each rollout's start and every sde_sample_freq steps.
 """
 
 from __future__ import annotations
@@ -131,6 +132,7 @@ class RecurrentPPO(PPO):
         n_steps = 0
         dones = np.zeros(self.n_envs, bool)
         while n_steps < n_rollout_steps:
+            self._maybe_reset_noise(n_steps)  # gSDE: at step 0 and every sde_sample_freq steps
             states = self._last_lstm_states
             actions, values, log_probs, new_states = policy.act(self._last_features, states,
                                                                 self._last_episode_starts, rng=rng)
