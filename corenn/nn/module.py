@@ -95,7 +95,22 @@ class Module:
                     yield (f"{mod_prefix}.{name}" if mod_prefix else name), p
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
-        return (p for _, p in self.named_parameters(recurse=recurse))
+        """The order of named_parameters(), without building the names (hot: requires_grad_, zero_grad)."""
+        modules, seen = ([self] if not recurse else self._module_list()), set()
+        for module in modules:
+            for p in module._parameters.values():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    yield p
+
+    def _module_list(self) -> list[Module]:
+        """self and every submodule, in named_modules() order (depth first, registration order)."""
+        out, stack = [], [self]
+        while stack:
+            module = stack.pop()
+            out.append(module)
+            stack.extend(reversed(module._modules.values()))
+        return out
 
     def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray | None]]:
         for mod_prefix, module in self.named_modules(prefix):

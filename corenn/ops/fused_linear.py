@@ -21,6 +21,7 @@ from .common import as_tensor, node, register_tensor_backward, unbroadcast
 FUSED_ACTIVATIONS = ("relu", "tanh", None)
 
 _ZEROS: dict = {}
+_ONES: dict = {}
 
 
 def _zeros(shape: tuple):
@@ -33,6 +34,19 @@ def _zeros(shape: tuple):
         z = _ZEROS[shape] = np.zeros(shape, np.float32)
         z.flags.writeable = False
     return z
+
+
+def _ones_row(n: int, dtype) -> np.ndarray:
+    """A cached read-only (1, n) row of ones: ``ones @ g`` sums g over its rows through BLAS, about twice as
+    fast as ``g.sum(axis=-2)`` for a (B, out) or (E, B, out) gradient."""
+    key = (n, np.dtype(dtype).str)
+    row = _ONES.get(key)
+    if row is None:
+        if len(_ONES) >= 32:
+            return np.ones((1, n), dtype)
+        row = _ONES[key] = np.ones((1, n), dtype)
+        row.flags.writeable = False
+    return row
 
 
 def fused_linear(x, weight, bias, activation=None):
@@ -72,10 +86,10 @@ def fused_linear(x, weight, bias, activation=None):
             if gw.ndim > wd.ndim:  # members' inputs (E, B, in) through one shared weight
                 gw = unbroadcast(gw, wd.shape)
         if bias.requires_grad:
-            if bd.ndim == g.ndim:
-                gb = g.sum(axis=-2, keepdims=True)
-            elif g.ndim == 2:
-                gb = g.sum(axis=0)
+            if bd.ndim == g.ndim:  # (E, 1, out)
+                gb = np.matmul(_ones_row(g.shape[-2], g.dtype), g)
+            elif g.ndim == 2:  # (out,)
+                gb = np.matmul(_ones_row(g.shape[0], g.dtype)[0], g)
             else:  # one bias (out,) shared by all members
                 gb = unbroadcast(g, bd.shape)
         return gx, gw, gb

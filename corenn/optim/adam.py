@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from .flat_state import FlatState
 from .optimizer import Optimizer
 
 
@@ -30,6 +31,7 @@ class Adam(Optimizer):
         defaults = dict(lr=lr, betas=(b1, b2), eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize,
                         decoupled_weight_decay=decoupled_weight_decay)
+        self._flats = {}  # id(param group) -> FlatState
         super().__init__(params, defaults)
 
     def _update_group(self, group):
@@ -42,6 +44,11 @@ class Adam(Optimizer):
         decoupled = bool(group.get("decoupled_weight_decay", False))
         w1, w2 = 1.0 - b1, 1.0 - b2
         state = self.state
+        if not amsgrad and not (wd and not decoupled):
+            flat = self._flat_state(group)
+            if flat is not None:
+                self._flat_update(flat, lr, b1, b2, eps, wd, maximize)
+                return
         for p in group["params"]:
             g = p.grad
             if g is None:
@@ -84,6 +91,43 @@ class Adam(Optimizer):
             np.divide(m, tmp, out=tmp)
             tmp *= step_size
             data -= tmp
+
+    def _flat_state(self, group) -> FlatState | None:
+        """The group's FlatState (built or rebuilt when needed), or None when the group cannot use one."""
+        params, flats = group["params"], self._flats
+        flat = flats.get(id(group))
+        if flat is not None and flat.matches(params, self.state):
+            return flat
+        flats.pop(id(group), None)
+        if not FlatState.usable(params, self.state):
+            return None
+        flat = flats[id(group)] = FlatState(params, self.state, ("exp_avg", "exp_avg_sq"))
+        return flat
+
+    @staticmethod
+    def _flat_update(flat: FlatState, lr, b1, b2, eps, wd, maximize) -> None:
+        """The same update as the per-parameter loop, as whole-group passes over flat buffers (N,)."""
+        g = flat.gather_grads()
+        if maximize:
+            np.negative(g, out=g)
+        if wd:  # decoupled: p *= 1 - lr * wd
+            for p in flat.params:
+                p.data *= 1.0 - lr * wd
+        t = flat.advance()
+        m, v, tmp = flat.buffers["exp_avg"], flat.buffers["exp_avg_sq"], flat.work
+        np.subtract(g, m, out=tmp)
+        tmp *= 1.0 - b1
+        m += tmp
+        np.multiply(g, 1.0 - b2, out=tmp)
+        tmp *= g
+        v *= b2
+        v += tmp
+        bc2_sqrt = math.sqrt(1.0 - b2 ** t)
+        np.sqrt(v, out=tmp)
+        tmp += eps * bc2_sqrt
+        np.divide(m, tmp, out=tmp)
+        tmp *= lr * bc2_sqrt / (1.0 - b1 ** t)
+        flat.subtract_work()
 
 
 class AdamW(Adam):

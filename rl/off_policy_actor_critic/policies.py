@@ -51,11 +51,11 @@ class SquashedGaussian(corenn.autograd.Function):
     def forward(ctx, head, eps, with_log_prob=True):
         n_act = head.shape[-1] // 2
         mean, raw_log_std = head[:, :n_act], head[:, n_act:]
-        log_std = np.clip(raw_log_std, LOG_STD_MIN, LOG_STD_MAX)
+        log_std = np.minimum(np.maximum(raw_log_std, LOG_STD_MIN), LOG_STD_MAX)  # np.clip, without its wrapper
         std_eps = np.exp(log_std) * eps
         u = mean + std_eps
         a = np.tanh(u)
-        inside = (raw_log_std >= LOG_STD_MIN) & (raw_log_std <= LOG_STD_MAX)  # clamp passes gradients here
+        inside = log_std == raw_log_std  # the clamp passes gradients where it left the value alone
         ctx.save_for_backward(a, std_eps * inside, inside)  # du/d(raw log_std) = std * eps inside the clamp
         ctx.set_materialize_grads(False)  # an output outside the loss gets None, not zeros
         if not with_log_prob:

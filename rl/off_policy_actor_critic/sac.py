@@ -164,7 +164,8 @@ class SAC(OffPolicyAlgorithm):
                 target_q = rewards + self.gamma * (1.0 - dones) * next_q
 
             q = critic(obs, actions)  # (n_critics, B)
-            critic_loss = 0.5 * sum(F.mse_loss(q[i], target_q) for i in range(critic.n_critics))
+            # 0.5 * sum_i mse(q_i, y) as one node: the mean over (critics, batch) times the number of critics
+            critic_loss = 0.5 * critic.n_critics * F.mse_loss(q, target_q)
             critic_losses.append(check_finite_scalar("critic loss", float(critic_loss.data), update, step))
             critic.optimizer.zero_grad()
             critic_loss.backward()

@@ -85,7 +85,8 @@ class TD3(OffPolicyAlgorithm):
                 target_q = rewards + self.gamma * (1.0 - dones) * next_q
 
             q = critic(obs, actions)  # (n_critics, B)
-            critic_loss = sum(F.mse_loss(q[i], target_q) for i in range(critic.n_critics))
+            # sum_i mse(q_i, y) as one node: the mean over (critics, batch) times the number of critics
+            critic_loss = critic.n_critics * F.mse_loss(q, target_q)
             step = self.num_timesteps
             critic_losses.append(check_finite_scalar("critic loss", float(critic_loss.data), self._n_updates, step))
             critic.optimizer.zero_grad()
