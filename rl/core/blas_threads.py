@@ -6,8 +6,9 @@
                  threads, anything of 64x64 layers stays on one, whose GEMMs are too small to split.
     free cores:  the CPUs this process may use minus the work of other processes on them, from
                  /proc/stat (idle time plus our own CPU time, over wall time: a 0.1 s probe at the
-                 start unless a learn() call measured in the last minute, then the span since the last
-                 check), or the 1-minute load average off Linux.
+                 start unless a learn() call measured in the last minute, whose count it starts from and
+                 re-checks over its own first second; then every 10 s), or the 1-minute load average off
+                 Linux.
 A busy 2-core box thus trains on one thread (OpenBLAS threads that spin-wait for a core another
 process holds make a small update ~10x slower), a quiet one on two.
 
@@ -29,6 +30,7 @@ __all__ = ["AutoBlasThreads", "blas_threads", "free_cores", "largest_matmul_macs
 
 MACS_PER_THREAD = 1 << 23  # multiply-adds a BLAS thread needs to be worth waking (256^3 -> 2 threads)
 RECHECK_SECONDS = 10.0
+FIRST_RECHECK_SECONDS = 1.0  # a learn() call that starts from an earlier call's count re-measures this soon
 REUSE_SECONDS = 60.0  # a learn() call starting this soon after the last measurement trusts it (no 0.1 s probe)
 
 _controller = None
@@ -142,10 +144,13 @@ class AutoBlasThreads:
     def start(self, probe_seconds: float = 0.1) -> int:
         """Pick the first count from a short /proc/stat probe (the load average off Linux), or from the last
         learn() call's measurement when that is under REUSE_SECONDS old, and apply it."""
-        n = 1
+        n, next_check = 1, self.recheck_seconds
         if self.cap > 1:
             if _last_free is not None and time.monotonic() - _last_free[1][2] < REUSE_SECONDS:
-                free, self._sample = _last_free
+                # the last count, re-measured soon over this call alone: the gap since that measurement may
+                # hold other processes' work that has ended (e.g. benchmarks taking turns)
+                free, next_check = _last_free[0], FIRST_RECHECK_SECONDS
+                self._sample = self._take_sample()
             else:
                 before = self._take_sample()
                 time.sleep(probe_seconds if before[0] is not None else 0.0)
@@ -154,7 +159,7 @@ class AutoBlasThreads:
         else:
             self._sample = self._take_sample()
         self._apply(n)
-        self._next_check = self._sample[2] + self.recheck_seconds
+        self._next_check = self._sample[2] + next_check
         return self.threads
 
     def maybe_update(self) -> int:

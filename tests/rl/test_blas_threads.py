@@ -54,6 +54,31 @@ def test_a_learn_call_soon_after_another_reuses_its_measurement(monkeypatch):
     assert len(probes) == 1
 
 
+def test_a_reused_count_is_re_measured_over_the_new_call_alone(monkeypatch):
+    """Benchmarks taking turns: the gap since the last measurement was busy, this call's own first second is not."""
+    monkeypatch.setattr(bt, "_last_free", None)
+    readings = iter([1.0, 2.0])  # busy while the other process ran, quiet once it stopped
+    windows = []
+
+    def fake_free(cpus, before, now, machine=None):
+        windows.append((before[2], now[2]))
+        return next(readings)
+    monkeypatch.setattr(bt, "free_cores", fake_free)
+    first = bt.AutoBlasThreads(256 * 256 * 256, cpus=2)
+    assert first.start(probe_seconds=0.0) == 1
+    first.stop()
+    clock = [bt.time.monotonic() + 30.0]  # the next learn() call, 30 s later: the count is reused...
+    monkeypatch.setattr(bt.time, "monotonic", lambda: clock[0])
+    second = bt.AutoBlasThreads(256 * 256 * 256, cpus=2)
+    assert second.start() == 1 and len(windows) == 1
+    clock[0] += bt.FIRST_RECHECK_SECONDS * 0.5
+    assert second.maybe_update() == 1 and len(windows) == 1
+    clock[0] += bt.FIRST_RECHECK_SECONDS  # ...and re-measured over this call's first second only
+    assert second.maybe_update() == 2
+    assert windows[-1][1] - windows[-1][0] == pytest.approx(1.5 * bt.FIRST_RECHECK_SECONDS)
+    second.stop()
+
+
 def test_small_nets_stay_on_one_thread_without_measuring(monkeypatch):
     monkeypatch.setattr(bt, "free_cores", lambda *a, **k: pytest.fail("measured free cores for a 1-thread cap"))
     auto = bt.AutoBlasThreads(64 * 64 * 64, cpus=8, recheck_seconds=0.0)
