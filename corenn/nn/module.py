@@ -77,7 +77,7 @@ class Module:
             yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
 
     def modules(self) -> Iterator[Module]:
-        return (m for _, m in self.named_modules())
+        return iter(self._module_list())
 
     def children(self) -> Iterator[Module]:
         return iter(self._modules.values())

@@ -20,33 +20,32 @@ from .common import as_tensor, node, register_tensor_backward, unbroadcast
 
 FUSED_ACTIVATIONS = ("relu", "tanh", None)
 
-_ZEROS: dict = {}
-_ONES: dict = {}
+_CONSTANTS: dict = {}  # (shape, dtype, value) -> read-only array
+
+
+def _constant(shape: tuple, value: float, dtype=np.float32) -> np.ndarray | None:
+    """A cached read-only array filled with `value`, or None for shapes too big or too many to cache."""
+    key = (shape, dtype, value)  # dtype as given (a type or a dtype): hashing it is cheaper than normalising it
+    arr = _CONSTANTS.get(key)
+    if arr is None:
+        if len(_CONSTANTS) >= 64 or math.prod(shape) > 1 << 21:
+            return None
+        arr = _CONSTANTS[key] = np.full(shape, value, dtype)
+        arr.flags.writeable = False
+    return arr
 
 
 def _zeros(shape: tuple):
-    """A cached read-only float32 zero array (np.maximum with a scalar 0 is several times slower);
-    the scalar for shapes too big or too many to cache."""
-    z = _ZEROS.get(shape)
-    if z is None:
-        if len(_ZEROS) >= 32 or math.prod(shape) > 1 << 21:
-            return 0.0
-        z = _ZEROS[shape] = np.zeros(shape, np.float32)
-        z.flags.writeable = False
-    return z
+    """Zeros for np.maximum (a full zero array keeps NumPy on its SIMD loop, a scalar 0 is several times slower)."""
+    z = _constant(shape, 0.0)
+    return 0.0 if z is None else z
 
 
 def _ones_row(n: int, dtype) -> np.ndarray:
-    """A cached read-only (1, n) row of ones: ``ones @ g`` sums g over its rows through BLAS, about twice as
-    fast as ``g.sum(axis=-2)`` for a (B, out) or (E, B, out) gradient."""
-    key = (n, np.dtype(dtype).str)
-    row = _ONES.get(key)
-    if row is None:
-        if len(_ONES) >= 32:
-            return np.ones((1, n), dtype)
-        row = _ONES[key] = np.ones((1, n), dtype)
-        row.flags.writeable = False
-    return row
+    """A (1, n) row of ones: ``ones @ g`` sums g over its rows through BLAS, about twice as fast as
+    ``g.sum(axis=-2)`` for a (B, out) or (E, B, out) gradient."""
+    row = _constant((1, n), 1.0, dtype)
+    return np.ones((1, n), dtype) if row is None else row
 
 
 def fused_linear(x, weight, bias, activation=None):

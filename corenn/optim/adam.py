@@ -7,6 +7,27 @@ from .flat_state import FlatState
 from .optimizer import Optimizer
 
 
+def _adam_step(g, m, v, tmp, t: int, lr, b1, b2, eps, vmax=None) -> np.ndarray:
+    """One Adam step on arrays of one shape: m and v (and vmax, AMSGrad's running max of v) updated in place,
+    then ``tmp`` filled with the step to subtract from the parameter and returned."""
+    np.subtract(g, m, out=tmp)  # m.lerp_(g, 1 - b1)
+    tmp *= 1.0 - b1
+    m += tmp
+    np.multiply(g, 1.0 - b2, out=tmp)  # v = b2 * v + (1 - b2) * g * g
+    tmp *= g
+    v *= b2
+    v += tmp
+    if vmax is not None:
+        np.maximum(vmax, v, out=vmax)
+        v = vmax
+    bc2_sqrt = math.sqrt(1.0 - b2 ** t)
+    np.sqrt(v, out=tmp)
+    tmp += eps * bc2_sqrt
+    np.divide(m, tmp, out=tmp)
+    tmp *= lr * bc2_sqrt / (1.0 - b1 ** t)
+    return tmp
+
+
 class Adam(Optimizer):
     """PyTorch's Adam (optionally AMSGrad, maximize, decoupled weight decay).
 
@@ -42,7 +63,6 @@ class Adam(Optimizer):
         amsgrad = bool(group["amsgrad"])
         maximize = bool(group["maximize"])
         decoupled = bool(group.get("decoupled_weight_decay", False))
-        w1, w2 = 1.0 - b1, 1.0 - b2
         state = self.state
         if not amsgrad and not (wd and not decoupled):
             flat = self._flat_state(group)
@@ -68,29 +88,8 @@ class Adam(Optimizer):
                 g = self._grad(p, data, g, 0.0, maximize)
             else:
                 g = self._grad(p, data, g, wd, maximize)
-            m = st["exp_avg"]
-            v = st["exp_avg_sq"]
-            tmp = self._buffer(p, data)
-            # m.lerp_(g, 1 - b1)
-            np.subtract(g, m, out=tmp)
-            tmp *= w1
-            m += tmp
-            # v = b2 * v + (1 - b2) * g * g
-            np.multiply(g, w2, out=tmp)
-            tmp *= g
-            v *= b2
-            v += tmp
-            if amsgrad:
-                vmax = st["max_exp_avg_sq"]
-                np.maximum(vmax, v, out=vmax)
-                v = vmax
-            bc2_sqrt = math.sqrt(1.0 - b2 ** t)
-            step_size = lr * bc2_sqrt / (1.0 - b1 ** t)
-            np.sqrt(v, out=tmp)
-            tmp += eps * bc2_sqrt
-            np.divide(m, tmp, out=tmp)
-            tmp *= step_size
-            data -= tmp
+            vmax = st["max_exp_avg_sq"] if amsgrad else None
+            data -= _adam_step(g, st["exp_avg"], st["exp_avg_sq"], self._buffer(p, data), t, lr, b1, b2, eps, vmax)
 
     def _flat_state(self, group) -> FlatState | None:
         """The group's FlatState (built or rebuilt when needed), or None when the group cannot use one."""
@@ -114,21 +113,8 @@ class Adam(Optimizer):
             for p in flat.params:
                 p.data *= 1.0 - lr * wd
         t = flat.advance()
-        m, v, tmp = flat.buffers["exp_avg"], flat.buffers["exp_avg_sq"], flat.work
-        np.subtract(g, m, out=tmp)
-        tmp *= 1.0 - b1
-        m += tmp
-        np.multiply(g, 1.0 - b2, out=tmp)
-        tmp *= g
-        v *= b2
-        v += tmp
-        bc2_sqrt = math.sqrt(1.0 - b2 ** t)
-        np.sqrt(v, out=tmp)
-        tmp += eps * bc2_sqrt
-        np.divide(m, tmp, out=tmp)
-        tmp *= lr * bc2_sqrt / (1.0 - b1 ** t)
+        _adam_step(g, flat.buffers["exp_avg"], flat.buffers["exp_avg_sq"], flat.work, t, lr, b1, b2, eps)
         flat.subtract_work()
-
 
 class AdamW(Adam):
     """Adam with decoupled weight decay: ``p *= 1 - lr*weight_decay`` before the step."""
