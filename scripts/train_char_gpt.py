@@ -3,6 +3,7 @@
     python scripts/train_char_gpt.py --data ../shared/data/shakespeare.txt --max-iters 3000
     python scripts/train_char_gpt.py --resume                         # continue runs/char_gpt/ckpt.npz
     python scripts/train_char_gpt.py --sample --prompt "ROMEO:" --num-chars 500
+    python scripts/train_char_gpt.py --evaluate                       # loss over the whole validation split
 
 nanoGPT's recipe (Karpathy, train_shakespeare_char): AdamW (betas 0.9/0.99, weight decay 0.1 on the
 matrices only), linear warm-up then cosine decay from --lr to --min-lr at --lr-decay-iters, gradient
@@ -51,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--min-lr", type=float, default=1e-4)
     t.add_argument("--warmup-iters", type=int, default=100)
     t.add_argument("--lr-decay-iters", type=int, default=None, help="end of the cosine decay (default: --max-iters)")
+    t.add_argument("--restart-at", type=int, default=0, help="start the warm-up and cosine schedule again at this "
+                   "iteration (a warm restart for a further stage of --resume; at or before the checkpoint's)")
     t.add_argument("--weight-decay", type=float, default=0.1)
     t.add_argument("--beta1", type=float, default=0.9)
     t.add_argument("--beta2", type=float, default=0.99)
@@ -67,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--threads", type=int, default=1, help="BLAS threads")
     t.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     t.add_argument("--no-tensorboard", action="store_true")
+    p.add_argument("--evaluate", action="store_true", help="load the checkpoint and print its mean loss over every "
+                   "non-overlapping block of the validation split")
     s = p.add_argument_group("sampling")
     s.add_argument("--sample", action="store_true", help="load the checkpoint and print generated text")
     s.add_argument("--prompt", default="\n")
@@ -78,8 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def learning_rate(it: int, args) -> float:
-    """Linear warm-up over warmup_iters, cosine decay to min_lr at lr_decay_iters, then min_lr (nanoGPT)."""
-    decay_iters = args.lr_decay_iters or args.max_iters
+    """Linear warm-up over warmup_iters, cosine decay to min_lr at lr_decay_iters, then min_lr (nanoGPT).
+
+    With restart_at R the whole schedule counts from iteration R (decay still ends at lr_decay_iters)."""
+    it, decay_iters = it - args.restart_at, (args.lr_decay_iters or args.max_iters) - args.restart_at
     if it < args.warmup_iters:
         return args.lr * (it + 1) / (args.warmup_iters + 1)
     if it > decay_iters:
@@ -145,6 +152,29 @@ def sample(args, path) -> str:
     return text
 
 
+def evaluate(args, path, batch_size: int = 16) -> float:
+    """Mean loss (nats/char) over every non-overlapping block_size window of the validation split."""
+    state, model, tokenizer = load_checkpoint(path)
+    cn.set_num_threads(args.threads)
+    val = np.asarray(CharTextDataset(args.data, model.config.block_size, tokenizer=tokenizer).splits["val"])
+    t = model.config.block_size
+    starts = np.arange(0, len(val) - t - 1, t)
+    if len(starts) == 0:
+        raise SystemExit(f"the validation split ({len(val)} characters) is shorter than one block of {t}")
+    total = 0.0
+    model.eval()
+    with cn.no_grad():
+        for i in range(0, len(starts), batch_size):
+            chunk = starts[i:i + batch_size]
+            x = np.stack([val[j:j + t] for j in chunk])
+            y = np.stack([val[j + 1:j + t + 1] for j in chunk])
+            total += model(x, y)[1].item() * len(chunk)
+    loss = total / len(starts)
+    print(f"iter {state['iter']}: validation loss {loss:.4f} nats/char over all {len(starts)} windows of {t} "
+          f"characters ({len(starts) * t:,} of {len(val):,})", flush=True)
+    return loss
+
+
 def train(args, path) -> dict:
     cn.set_num_threads(args.threads)
     cn.manual_seed(args.seed)
@@ -154,6 +184,8 @@ def train(args, path) -> dict:
         state, model, tokenizer = load_checkpoint(path)
         data = CharTextDataset(args.data, model.config.block_size, tokenizer=tokenizer)
         start = int(state["iter"])
+        if args.restart_at > start:
+            raise SystemExit(f"--restart-at {args.restart_at} is after the checkpoint's iteration {start}")
         history = {"train": list(state["history"]["train"]), "eval": list(state["history"]["eval"])}
         batch_rng.bit_generator.state = json.loads(state["rng"]["batch"])
         saved_args = json.loads(state["args"])
@@ -234,7 +266,7 @@ def main(argv=None):
         raise SystemExit(f"--resume needs an existing checkpoint, {path!r} does not exist")
     if not os.path.isfile(args.data):
         raise SystemExit(f"--data: text file not found: {args.data!r}")
-    return train(args, path)
+    return evaluate(args, path) if args.evaluate else train(args, path)
 
 
 if __name__ == "__main__":

@@ -182,3 +182,17 @@ def test_train_script_resume_continues_exactly(text_file, tmp_path, capsys):
         script.main(script_args(text_file, tmp_path / "b", "--sample", "--prompt", "XYZ"))
     with pytest.raises(SystemExit, match="not found"):
         script.main(script_args(str(tmp_path / "missing.txt"), tmp_path / "c"))
+
+
+def test_train_script_warm_restart_schedule(text_file, tmp_path):
+    script = load_script("train_char_gpt")
+    args = script.build_parser().parse_args(["--lr", "1e-4", "--min-lr", "1e-5", "--warmup-iters", "0",
+                                             "--restart-at", "50", "--max-iters", "150"])
+    assert script.learning_rate(50, args) == pytest.approx(1e-4)   # the restart begins at the new peak
+    assert script.learning_rate(100, args) == pytest.approx(5.5e-5)  # half-way down the cosine
+    assert script.learning_rate(150, args) == pytest.approx(1e-5)
+    history = script.main(script_args(text_file, tmp_path / "a", "--no-tensorboard", "--stop-after", "4"))
+    loss = script.main(script_args(text_file, tmp_path / "a", "--evaluate"))
+    assert history["eval"][-1]["iter"] == 4 and abs(loss - history["eval"][-1]["val"]) < 0.2  # all vs sampled
+    with pytest.raises(SystemExit, match="after the checkpoint's iteration 4"):
+        script.main(script_args(text_file, tmp_path / "a", "--resume", "--restart-at", "5"))
