@@ -1,7 +1,8 @@
 """`python -m rl train --algo bc --env CartPole-v1 --dataset ID|PATH`: train an offline algorithm on a dataset.
 
 The run folder, config.yml, TensorBoard logs, checkpoints and evaluations are those of `python -m rl train`;
-n_timesteps (YAML or -n) counts gradient steps, --eval-freq and --save-freq too. The env is used only to
+n_timesteps (YAML or -n) counts gradient steps, --eval-freq and --save-freq too; `-i agent.npz` continues a saved
+agent for n_timesteps more steps (a run in stages). The env is used only to
 evaluate; at the end the agent is evaluated on --eval-episodes episodes and its D4RL normalised score printed
 when the dataset (or rl/data/reference_scores.json) has reference scores.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import os
 
 from rl.cli_checks import CLIError, check_reserved_params, check_writable_folder, make_env_checked
-from rl.cli_runs import create_run_folder, learn_and_save, next_run_folder, safe_env_name
+from rl.cli_runs import create_run_folder, learn_and_save, load_trained_agent, next_run_folder, safe_env_name
 
 __all__ = ["OFFLINE_ALGOS", "DEMONSTRATION_ALGOS", "offline_algos", "add_demonstrations", "cmd_train_offline"]
 
@@ -70,8 +71,6 @@ def cmd_train_offline(args) -> int:
     if args.algo not in algos:
         raise CLIError(f"--dataset is for offline algorithms ({', '.join(sorted(algos))}); {args.algo} learns "
                        "from env steps")
-    if args.trained_agent:
-        raise CLIError(f"-i is not supported for the offline algorithm {args.algo}")
     algo_cls = algos[args.algo]
     ensure_registered(args.env)
     check_writable_folder(args.log_folder, "-f")
@@ -83,11 +82,14 @@ def cmd_train_offline(args) -> int:
     save_path, model_path = next_run_folder(args)
     tensorboard_log = save_path if args.tensorboard_log is None else os.path.join(args.tensorboard_log,
                                                                                   safe_env_name(args.env))
-    try:
-        model = algo_cls(hp.policy, env=None, dataset=data, seed=args.seed, tensorboard_log=tensorboard_log,
-                         verbose=args.verbose, **hp.kwargs)
-    except (ValueError, TypeError) as e:
-        raise CLIError(f"{algo_cls.__name__} cannot be built: {e}") from None
+    if args.trained_agent:  # a further stage: hp.n_timesteps more gradient steps on the loaded agent
+        model = load_trained_agent(args, algo_cls, None, tensorboard_log, dataset=data)
+    else:
+        try:
+            model = algo_cls(hp.policy, env=None, dataset=data, seed=args.seed, tensorboard_log=tensorboard_log,
+                             verbose=args.verbose, **hp.kwargs)
+        except (ValueError, TypeError) as e:
+            raise CLIError(f"{algo_cls.__name__} cannot be built: {e}") from None
     model.env_id = args.env
     eval_env = make_env_checked(lambda: make_vec_env(args.env, n_envs=1,
                                                      seed=None if args.seed is None else args.seed + 10_000), args.env)
@@ -104,8 +106,8 @@ def cmd_train_offline(args) -> int:
         print(f"Training {args.algo} on {args.dataset} ({len(data)} transitions) for {hp.n_timesteps} gradient "
               f"steps ({hp.entry!r} hyperparameters)")
         print(f"Saving to {save_path}")
-        status = learn_and_save(model, model_path, lambda: model.learn(hp.n_timesteps, callback=callbacks,
-                                                                       progress_bar=args.progress))
+        status = learn_and_save(model, model_path, lambda: model.learn(
+            hp.n_timesteps, callback=callbacks, progress_bar=args.progress, reset_num_timesteps=not args.trained_agent))
         mean, std = evaluate_policy(model, eval_env, n_eval_episodes=args.eval_episodes, deterministic=True)
     finally:
         eval_env.close()

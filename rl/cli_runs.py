@@ -125,8 +125,9 @@ def learn_and_save(model, model_path: str, learn) -> int:
     return status
 
 
-def load_trained_agent(args, algo_cls, env, tensorboard_log: str):
-    """The -i agent (and the replay buffer saved beside it) on `env`; CLIError for an unusable file."""
+def load_trained_agent(args, algo_cls, env, tensorboard_log: str, **load_kwargs):
+    """The -i agent (and the replay buffer saved beside it) on `env`; CLIError for an unusable file.
+    `load_kwargs` go to `algo_cls.load` (an offline algorithm's `dataset`)."""
     path = args.trained_agent
     if not (os.path.isfile(path) or os.path.isfile(f"{path}.npz")):
         raise CLIError(f"-i {path} is a folder, not an agent file" if os.path.isdir(path)
@@ -134,7 +135,7 @@ def load_trained_agent(args, algo_cls, env, tensorboard_log: str):
     if args.params:
         print("Note: -params are not applied to an agent loaded with -i; it keeps its saved hyperparameters")
     model = load_agent_file(lambda: algo_cls.load(path, env=env, tensorboard_log=tensorboard_log,
-                                                  verbose=args.verbose), path, "-i")
+                                                  verbose=args.verbose, **load_kwargs), path, "-i")
     buffer_path = replay_buffer_path_for(path)
     if hasattr(model, "load_replay_buffer") and os.path.exists(buffer_path):
         load_agent_file(lambda: model.load_replay_buffer(buffer_path), buffer_path, "the replay buffer beside -i")

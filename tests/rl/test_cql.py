@@ -163,3 +163,9 @@ def test_cli_trains_cql_from_a_dataset(tmp_path, monkeypatch, capsys):
     assert "mean_reward=" in capsys.readouterr().out
     model = CQL.load(f"{logs}/cql/Pendulum-v1_1/Pendulum-v1.npz")
     assert model.num_timesteps == 200 and model.n_action_samples == 2
+    # a further stage with -i: 50 more gradient steps on the saved agent, in a new run folder
+    assert main(["train", "--algo", "cql", "--env", "Pendulum-v1", "--dataset", "corenn/pendulum/random-v0",
+                 "-n", "50", "-f", logs, "--eval-freq", "-1", "--eval-episodes", "1", "-v", "0",
+                 "-i", f"{logs}/cql/Pendulum-v1_1/Pendulum-v1.npz"]) == 0
+    resumed = CQL.load(f"{logs}/cql/Pendulum-v1_2/Pendulum-v1.npz")
+    assert resumed.num_timesteps == 250 and resumed._n_updates == 250 and resumed.n_action_samples == 2
