@@ -72,6 +72,7 @@ returns zeros.  ``Tensor.backward(create_graph=True)`` is refused: ``.grad`` sta
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -79,11 +80,18 @@ import numpy as np
 
 from .tensor import Tensor
 
-_state = {"enabled": True}
+
+class _GradState(threading.local):
+    """Grad mode, one per thread as in PyTorch: every thread starts with it on."""
+
+    enabled = True
+
+
+_state = _GradState()
 
 
 def is_grad_enabled() -> bool:
-    return _state["enabled"]
+    return _state.enabled
 
 
 class _GradMode:
@@ -92,11 +100,11 @@ class _GradMode:
     mode = True
 
     def __enter__(self):
-        self._prev = _state["enabled"]
-        _state["enabled"] = self.mode
+        self._prev = _state.enabled
+        _state.enabled = self.mode
 
     def __exit__(self, *exc):
-        _state["enabled"] = self._prev
+        _state.enabled = self._prev
         return False
 
     def __call__(self, fn):
@@ -264,7 +272,7 @@ class Function:
                     inputs.append(v)
                     needs.append(v.requires_grad)
                     kwargs[k] = v.data
-        track = _state["enabled"] and True in needs
+        track = _state.enabled and True in needs
         ctx = FunctionCtx(cls, tuple(needs) if track else (False,) * len(needs))
         out = cls.forward(ctx, *raw, **kwargs)
         if type(out) is not tuple:

@@ -50,7 +50,7 @@ class Tensor:
         out = cls.__new__(cls)
         out.data = data
         out.grad = None
-        if autograd._state["enabled"] and any(p.requires_grad for p in parents):
+        if autograd._state.enabled and any(p.requires_grad for p in parents):
             out.requires_grad = True
             out._parents = parents
             out._backward = backward_fn

@@ -1,4 +1,6 @@
 """Autograd mechanics: accumulation, no_grad, deep graphs, dtypes and clear errors."""
+import threading
+
 import numpy as np
 import pytest
 
@@ -66,6 +68,26 @@ def test_no_grad_builds_no_graph():
     assert out._parents == () and not out.requires_grad
     with pytest.raises(RuntimeError, match="does not require grad"):
         y.backward()
+
+
+def test_grad_mode_is_per_thread():
+    """As in PyTorch: no_grad in one thread leaves another thread's graph building alone."""
+    w = cn.Tensor(np.ones((3, 3)), requires_grad=True)
+    entered, release, seen = threading.Event(), threading.Event(), {}
+
+    def hold_no_grad():
+        with cn.no_grad():
+            seen["worker"] = cn.is_grad_enabled(), (cn.Tensor(np.ones((1, 3))) @ w).requires_grad
+            entered.set()
+            release.wait(5)
+
+    worker = threading.Thread(target=hold_no_grad)
+    worker.start()
+    assert entered.wait(5)
+    assert cn.is_grad_enabled() and (cn.Tensor(np.ones((1, 3))) @ w).requires_grad  # main thread unaffected
+    release.set()
+    worker.join()
+    assert seen["worker"] == (False, False)
 
 
 def test_detach_and_requires_grad_():
