@@ -158,7 +158,7 @@ def evaluate(args, path, batch_size: int = 16) -> float:
     cn.set_num_threads(args.threads)
     val = np.asarray(CharTextDataset(args.data, model.config.block_size, tokenizer=tokenizer).splits["val"])
     t = model.config.block_size
-    starts = np.arange(0, len(val) - t - 1, t)
+    starts = np.arange(0, len(val) - t, t)  # window j reads val[j : j + t + 1]
     if len(starts) == 0:
         raise SystemExit(f"the validation split ({len(val)} characters) is shorter than one block of {t}")
     total = 0.0
