@@ -115,6 +115,17 @@ def test_save_load_predict_identical(data, tmp_path):
     assert loaded.num_timesteps == 25 and np.array_equal(loaded.obs_normalizer.obs_rms.mean, before)
 
 
+def test_training_in_stages_equals_one_run(data, tmp_path):
+    """learn(30) and learn(20) + save + load + learn(10) give the same weights (RNG, optimizers, alpha restored)."""
+    kwargs = dict(dataset=data, seed=3, blas_num_threads=1, normalize=dict(norm_reward=False), **SMALL)
+    whole = CQL("MlpPolicy", **kwargs).learn(30)
+    first = CQL("MlpPolicy", **kwargs).learn(20)
+    staged = CQL.load(first.save(tmp_path / "stage1"), dataset=data).learn(10, reset_num_timesteps=False)
+    assert staged.num_timesteps == 30
+    for (name, a), b in zip(whole.policy.state_dict().items(), staged.policy.state_dict().values()):
+        np.testing.assert_array_equal(a, b, err_msg=name)
+
+
 def test_normalizer_statistics_come_from_the_dataset(data):
     model = CQL("MlpPolicy", dataset=data, seed=0, normalize=dict(norm_reward=False), **SMALL)
     model.learn(1)
