@@ -158,20 +158,19 @@ def evaluate(args, path, batch_size: int = 16) -> float:
     cn.set_num_threads(args.threads)
     val = np.asarray(CharTextDataset(args.data, model.config.block_size, tokenizer=tokenizer).splits["val"])
     t = model.config.block_size
-    starts = np.arange(0, len(val) - t, t)  # window j reads val[j : j + t + 1]
-    if len(starts) == 0:
+    n = (len(val) - 1) // t  # windows; window i reads val[i t : (i + 1) t + 1]
+    if n == 0:
         raise SystemExit(f"the validation split ({len(val)} characters) is shorter than one block of {t}")
+    inputs, targets = val[:n * t].reshape(n, t), val[1:n * t + 1].reshape(n, t)  # (n, t) each
     total = 0.0
     model.eval()
     with cn.no_grad():
-        for i in range(0, len(starts), batch_size):
-            chunk = starts[i:i + batch_size]
-            x = np.stack([val[j:j + t] for j in chunk])
-            y = np.stack([val[j + 1:j + t + 1] for j in chunk])
-            total += model(x, y)[1].item() * len(chunk)
-    loss = total / len(starts)
-    print(f"iter {state['iter']}: validation loss {loss:.4f} nats/char over all {len(starts)} windows of {t} "
-          f"characters ({len(starts) * t:,} of {len(val):,})", flush=True)
+        for i in range(0, n, batch_size):
+            x = inputs[i:i + batch_size]
+            total += model(x, targets[i:i + batch_size])[1].item() * len(x)
+    loss = total / n
+    print(f"iter {state['iter']}: validation loss {loss:.4f} nats/char over all {n} windows of {t} "
+          f"characters ({n * t:,} of {len(val):,})", flush=True)
     return loss
 
 

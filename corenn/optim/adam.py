@@ -116,6 +116,7 @@ class Adam(Optimizer):
         _adam_step(g, flat.buffers["exp_avg"], flat.buffers["exp_avg_sq"], flat.work, t, lr, b1, b2, eps)
         flat.subtract_work()
 
+
 class AdamW(Adam):
     """Adam with decoupled weight decay: ``p *= 1 - lr*weight_decay`` before the step."""
 
